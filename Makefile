@@ -1,0 +1,87 @@
+# Gatehouse: `make run` serves the site, `make test` runs every test. Both install what is missing
+# first and skip what is already there, so a second run starts straight away.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# ---- Pinned tools, and why ---------------------------------------------------------------------
+# cargo-leptos 0.3.10: 0.3.11 with --locked needs rustc 1.96, newer than the stable toolchain here;
+# 0.3.10 --locked builds on stable. Installing takes about 20 minutes on 2 cores, so it is done once.
+CARGO_LEPTOS_VERSION := 0.3.10
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock (pinned with `=` in Cargo.toml):
+# cargo-leptos would otherwise download it from GitHub, and it does not check the version it finds.
+# Installed without --locked: its own lock file names a crate version the registry no longer has.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+# wasm-opt comes from the npm package binaryen@123 (package.json), which cargo-leptos finds in
+# ./node_modules/.bin. Never Debian's binaryen 108: its output never hydrates.
+# Playwright is pinned in end2end/package.json and drives Debian's chromium: no browser download.
+
+# Compile-time environment cargo-leptos gives the release server build. `cargo test` gets the
+# same, so it reuses that build instead of compiling every crate again.
+LEPTOS_BUILD_ENV := LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+	LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=. \
+	LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# $(call timed,what,command): runs the command between a start line and a line with its duration.
+timed = printf '\n\033[1m==> %s\033[0m\n' '$(1)'; start=$$(date +%s); $(2); status=$$?; \
+	printf '\033[1m<== %s: %ss%s\033[0m\n' '$(1)' "$$(( $$(date +%s) - start ))" "$$( [ $$status = 0 ] || echo ", FAILED ($$status)")"; \
+	exit $$status
+
+.PHONY: help run test build tools test-tools cargo-test e2e clean
+
+help:
+	@echo "make run    install what is missing, build the release, serve on http://127.0.0.1:3000"
+	@echo "make test   install what is missing, build once, run the Rust tests and the browser tests"
+
+run: tools build
+	@echo "Serving on http://127.0.0.1:3000 with data in ./data (Ctrl-C stops)."
+	./target/release/gatehouse serve
+
+# The browser tests run right after the build, on exactly what cargo-leptos produced.
+test: tools test-tools build e2e cargo-test
+	@echo "All tests passed."
+
+# ---- Installing --------------------------------------------------------------------------------
+
+tools: node_modules/.installed
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+		|| { $(call timed,rustup target add wasm32-unknown-unknown,rustup target add wasm32-unknown-unknown); }
+	@[ "$$(cargo leptos --version 2>/dev/null)" = "cargo-leptos $(CARGO_LEPTOS_VERSION)" ] \
+		|| { $(call timed,install cargo-leptos $(CARGO_LEPTOS_VERSION) (about 20 minutes on 2 cores),cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked); }
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] \
+		|| { $(call timed,install wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes),cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force); }
+
+node_modules/.installed: package.json package-lock.json
+	@$(call timed,npm packages for the build (wasm-opt),npm ci --no-audit --no-fund)
+	@touch $@
+
+test-tools: end2end/node_modules/.installed
+	@command -v chromium >/dev/null \
+		|| { $(call timed,install chromium (the Debian package),export DEBIAN_FRONTEND=noninteractive; $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }); }
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	@$(call timed,npm packages for the browser tests,cd end2end && npm ci --no-audit --no-fund)
+	@touch $@
+
+# ---- Building and testing ----------------------------------------------------------------------
+
+build:
+	@$(call timed,cargo leptos build --release,cargo leptos build --release)
+
+cargo-test:
+	@$(call timed,cargo test (unit and integration; reuses the release build),$(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
+
+# The browser tests start the release server on a free port with a throw-away data directory.
+e2e:
+	@data_dir=$$(mktemp -d); trap 'rm -rf "$$data_dir"' EXIT; \
+	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	echo "Browser tests: release server on 127.0.0.1:$$port, data in $$data_dir"; \
+	$(call timed,Playwright against the release server,cd end2end && E2E_PORT=$$port E2E_DATA_DIR=$$data_dir npx playwright test)
+
+clean:
+	cargo clean
+	rm -rf node_modules end2end/node_modules end2end/test-results end2end/playwright-report

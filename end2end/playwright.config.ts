@@ -1,0 +1,48 @@
+// Playwright drives Debian's chromium (never a downloaded browser) against a release server that
+// this config starts on the port and data directory the Makefile chose.
+import { defineConfig } from '@playwright/test';
+
+const port = process.env.E2E_PORT ?? '3000';
+const dataDir = process.env.E2E_DATA_DIR;
+if (!dataDir) {
+  throw new Error('E2E_DATA_DIR is not set: run the browser tests with `make test` (or `make e2e`)');
+}
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: true,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      // Without the networking flags chromium keeps dialling Google's hosts, which this
+      // machine's closed network refuses.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir}`,
+    cwd: '..',
+    url: `${baseURL}/healthz`,
+    timeout: 30_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,3 @@
+//! Views reused by several pages.
+
+pub mod layout;

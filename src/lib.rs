@@ -1,0 +1,30 @@
+//! Gatehouse: sign-in and protected pages, the OAuth2 password flow done right.
+//!
+//! One crate, two builds. With the `ssr` feature it is the server (axum, the user store, the
+//! `gatehouse` binary); with `hydrate` it is the WebAssembly bundle that brings the server-rendered
+//! pages to life in the browser.
+//!
+//! # Layout
+//!
+//! - [`app`]: the HTML shell, the `<App/>` component and its route table (both sides).
+//! - [`pages`]: one routed component per file.
+//! - [`components`]: views reused by several pages (the page layout with its header).
+//! - [`domain`]: validated newtypes shared by both sides (`Username`, `Email`, ...).
+//! - `server` (`ssr` only): settings, start-up, the user store, passwords, signing keys and the
+//!   `gatehouse user ...` commands. Nothing below it reaches the browser bundle.
+
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the browser bundle: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

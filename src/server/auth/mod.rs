@@ -1,0 +1,4 @@
+//! Credentials: password hashing and policy, and the key that signs tokens.
+
+pub mod password;
+pub mod signing_key;

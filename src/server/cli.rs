@@ -1,0 +1,235 @@
+//! `gatehouse user ...`: account administration from a shell, through the same store and password
+//! code as the server.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context, bail};
+use secrecy::SecretString;
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+
+use crate::domain::Username;
+use crate::server::auth::password::{self, Passwords};
+use crate::server::config::{StoreSettings, UserAction, UserArgs};
+use crate::server::store::{NewUser, Store, StoreError, UserRow};
+
+/// Runs one `user` command and prints its outcome on stdout.
+///
+/// # Errors
+/// Unknown or duplicate user, a password the policy refuses, an unreachable store: each with a
+/// message fit for one line on stderr.
+pub async fn run(args: UserArgs) -> anyhow::Result<()> {
+    let store = Store::open(&StoreSettings::from_args(args.store)).await?;
+    let outcome = run_action(&store, args.action).await;
+    store.close().await;
+    outcome
+}
+
+async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
+    let passwords = Passwords::new();
+    match action {
+        UserAction::Add {
+            username,
+            full_name,
+            email,
+            admin,
+            disabled,
+        } => {
+            // Refuse a taken name before asking for a password; the unique index still decides
+            // if another process creates the same name meanwhile.
+            if store.find_user(&username).await?.is_some() {
+                return Err(StoreError::DuplicateUsername(username.to_string()).into());
+            }
+            let password = read_new_password(&username)?;
+            let password_hash = passwords.hash(&password).await?;
+            let new = NewUser {
+                username,
+                full_name,
+                email,
+                password_hash,
+                admin,
+                disabled,
+            };
+            let user = store.create_user(&new).await?;
+            println!(
+                "Created user {}{}.",
+                user.username,
+                if user.disabled { " (disabled)" } else { "" }
+            );
+        }
+        UserAction::Passwd { username } => {
+            let user = find_existing(store, &username).await?;
+            let password = read_new_password(&username)?;
+            let hash = passwords.hash(&password).await?;
+            store.set_password_hash(&username, &hash).await?;
+            println!(
+                "Changed the password of {}; their sessions have ended.",
+                user.username
+            );
+        }
+        UserAction::Disable { username } => {
+            let user = find_existing(store, &username).await?;
+            if store.set_disabled(&username, true).await? {
+                println!("Disabled {}; their sessions have ended.", user.username);
+            } else {
+                println!("{} was already disabled.", user.username);
+            }
+        }
+        UserAction::Enable { username } => {
+            let user = find_existing(store, &username).await?;
+            if store.set_disabled(&username, false).await? {
+                println!("Enabled {}.", user.username);
+            } else {
+                println!("{} was already enabled.", user.username);
+            }
+        }
+        UserAction::List { json } => {
+            let users = store.list_users().await?;
+            let listed: Vec<ListedUser> = users.iter().map(ListedUser::from).collect();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&listed).context("Failed to write JSON")?
+                );
+            } else {
+                print_table(&listed);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn find_existing(store: &Store, username: &Username) -> anyhow::Result<UserRow> {
+    store
+        .find_user(username)
+        .await?
+        .ok_or_else(|| StoreError::UnknownUser(username.to_string()).into())
+}
+
+/// Reads a new password: with a prompt, no echo and a confirmation on a terminal, else as exactly
+/// one line of standard input (only the line break is removed). Then applies the policy.
+fn read_new_password(username: &Username) -> anyhow::Result<SecretString> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {username}: "))
+            .context("Failed to read the password from the terminal")?;
+        let again = rpassword::prompt_password("Repeat it: ")
+            .context("Failed to read the password from the terminal")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        SecretString::from(first)
+    } else {
+        read_password_line(&mut std::io::stdin().lock())?
+    };
+    password::check_policy(&password).map_err(|weak| anyhow::anyhow!("weak password: {weak}"))?;
+    Ok(password)
+}
+
+fn read_password_line(input: &mut impl BufRead) -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    let read = input
+        .read_line(&mut line)
+        .context("Failed to read the password from standard input")?;
+    if read == 0 {
+        bail!(
+            "no password on standard input; pipe it in as one line, e.g. `printf '%s\\n' \"$PASSWORD\" | gatehouse user ...`"
+        );
+    }
+    let password = line
+        .strip_suffix('\n')
+        .map(|rest| rest.strip_suffix('\r').unwrap_or(rest))
+        .unwrap_or(&line);
+    Ok(SecretString::from(password.to_owned()))
+}
+
+/// One row of `user list`: everything but the password hash.
+#[derive(Serialize)]
+struct ListedUser {
+    username: String,
+    full_name: Option<String>,
+    email: Option<String>,
+    disabled: bool,
+    admin: bool,
+    created_at: String,
+}
+
+impl From<&UserRow> for ListedUser {
+    fn from(user: &UserRow) -> Self {
+        Self {
+            username: user.username.clone(),
+            full_name: user.full_name.clone(),
+            email: user.email.clone(),
+            disabled: user.disabled,
+            admin: user.admin,
+            // Formatting a UTC time as RFC 3339 cannot fail for years 0..=9999.
+            created_at: user.created_at.format(&Rfc3339).unwrap_or_default(),
+        }
+    }
+}
+
+fn print_table(users: &[ListedUser]) {
+    if users.is_empty() {
+        println!("No users yet. Add one with `gatehouse user add USERNAME`.");
+        return;
+    }
+    let header = ["USERNAME", "FULL NAME", "EMAIL", "STATUS", "ROLE", "CREATED"];
+    let rows: Vec<[String; 6]> = users
+        .iter()
+        .map(|user| {
+            [
+                user.username.clone(),
+                user.full_name.clone().unwrap_or_default(),
+                user.email.clone().unwrap_or_default(),
+                (if user.disabled { "disabled" } else { "active" }).to_owned(),
+                (if user.admin { "admin" } else { "user" }).to_owned(),
+                user.created_at.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|title| title.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let mut print_row = |cells: &mut dyn Iterator<Item = &str>| {
+        let line: Vec<String> = cells
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    };
+    print_row(&mut header.iter().copied());
+    for row in &rows {
+        print_row(&mut row.iter().map(String::as_str));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn read(input: &str) -> String {
+        read_password_line(&mut input.as_bytes())
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    }
+
+    #[test]
+    fn only_the_line_break_is_removed_from_a_piped_password() {
+        assert_eq!(read("  spaced out  \n"), "  spaced out  ");
+        assert_eq!(read("windows line\r\n"), "windows line");
+        assert_eq!(read("no newline at all"), "no newline at all");
+        assert_eq!(read("first line\nsecond line\n"), "first line");
+    }
+
+    #[test]
+    fn empty_standard_input_is_an_error_that_says_how() {
+        let error = read_password_line(&mut "".as_bytes()).unwrap_err().to_string();
+        assert!(error.contains("no password on standard input"), "{error}");
+    }
+}

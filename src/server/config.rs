@@ -1,0 +1,390 @@
+//! Settings: the only place that reads command-line flags and `GATEHOUSE_*` environment variables.
+//!
+//! `clap` parses both (every flag has an environment twin); the result is turned once into plain
+//! [`Settings`] that start-up and the commands receive. Tests build `Settings` directly.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::http::Uri;
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::{Email, FullName, Username};
+
+/// Command line of the `gatehouse` binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Sign-in and protected pages: the OAuth2 password flow, served by one binary.",
+    long_about = "Sign-in and protected pages: the OAuth2 password flow, served by one binary.\n\n\
+                  Without a command, `gatehouse` serves the site (the same as `gatehouse serve`). \
+                  Every flag can also be set through an environment variable GATEHOUSE_<FLAG>.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site (what runs when no command is given).
+    Serve(ServeArgs),
+    /// Manage the user accounts in the store.
+    User(UserArgs),
+}
+
+/// Flags of `gatehouse serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (wins over LEPTOS_SITE_ADDR). Port 0 picks a free port.
+    #[arg(
+        long,
+        env = "GATEHOUSE_ADDR",
+        default_value = "127.0.0.1:3000",
+        value_name = "HOST:PORT"
+    )]
+    pub addr: SocketAddr,
+
+    /// The origin people reach the site at, e.g. https://login.example.com [default: http://ADDR].
+    /// An https origin turns on Secure, __Host- cookies and HSTS.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", value_name = "URL", value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Lifetime of an access token, e.g. 90s, 15m, 12h, 30d.
+    #[arg(long, env = "GATEHOUSE_ACCESS_TTL", default_value = "15m", value_name = "DURATION", value_parser = parse_duration)]
+    pub access_ttl: Duration,
+
+    /// Absolute lifetime of a refresh token (and so of a session), e.g. 30d.
+    #[arg(long, env = "GATEHOUSE_REFRESH_TTL", default_value = "30d", value_name = "DURATION", value_parser = parse_duration)]
+    pub refresh_ttl: Duration,
+
+    /// Create the tutorial's demo users (johndoe, and alice disabled; password "password1") when
+    /// missing. Only allowed on a loopback address.
+    #[arg(long, env = "GATEHOUSE_DEMO")]
+    pub demo: bool,
+}
+
+/// Where the data lives: shared by `serve` and the `user` commands so both can use one store.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database and the generated signing key; created when missing.
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Database to use instead of SQLite in the data directory, e.g. sqlite:/var/lib/gatehouse/db.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// File holding the token signing key (at least 32 bytes) [default: DIR/signing.key,
+    /// generated when missing]. Instances that serve one site must share it.
+    #[arg(long, env = "GATEHOUSE_KEY_FILE", value_name = "PATH", global = true)]
+    pub key_file: Option<PathBuf>,
+}
+
+/// `gatehouse user ...`.
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user; the password is read as one line from standard input.
+    Add {
+        #[arg(value_parser = |raw: &str| Username::parse(raw))]
+        username: Username,
+        /// The name the user is greeted by.
+        #[arg(long, value_parser = |raw: &str| FullName::parse(raw))]
+        full_name: Option<FullName>,
+        #[arg(long, value_parser = |raw: &str| Email::parse(raw))]
+        email: Option<Email>,
+        /// Allow the user to administer other users.
+        #[arg(long)]
+        admin: bool,
+        /// Create the account disabled: it cannot sign in until enabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Set a user's password (read from standard input) and end their sessions.
+    Passwd {
+        #[arg(value_parser = |raw: &str| Username::parse(raw))]
+        username: Username,
+    },
+    /// Stop a user from signing in and end their sessions.
+    Disable {
+        #[arg(value_parser = |raw: &str| Username::parse(raw))]
+        username: Username,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        #[arg(value_parser = |raw: &str| Username::parse(raw))]
+        username: Username,
+    },
+    /// List all users.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Everything `serve` needs, resolved from flags, environment and defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    /// `None` means "http:// + the address actually bound" (known only after binding port 0).
+    pub public_url: Option<PublicUrl>,
+    pub store: StoreSettings,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub demo: bool,
+}
+
+impl Settings {
+    /// The defaults of `gatehouse serve`, with the data kept in `data_dir`.
+    pub fn new(addr: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            addr,
+            public_url: None,
+            store: StoreSettings::in_data_dir(data_dir),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            demo: false,
+        }
+    }
+
+    pub fn from_args(args: ServeArgs) -> Self {
+        Self {
+            addr: args.addr,
+            public_url: args.public_url,
+            store: StoreSettings::from_args(args.store),
+            access_ttl: args.access_ttl,
+            refresh_ttl: args.refresh_ttl,
+            demo: args.demo,
+        }
+    }
+}
+
+/// Where the store and the signing key live.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub data_dir: PathBuf,
+    pub database: DatabaseLocation,
+    pub key_file: PathBuf,
+}
+
+impl StoreSettings {
+    /// SQLite and the key file, both inside `data_dir`.
+    pub fn in_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            database: DatabaseLocation::SqliteFile(data_dir.join("gatehouse.db")),
+            key_file: default_key_file(&data_dir),
+            data_dir,
+        }
+    }
+
+    pub fn from_args(args: StoreArgs) -> Self {
+        let mut settings = Self::in_data_dir(args.data_dir);
+        if let Some(url) = args.database_url {
+            settings.database = DatabaseLocation::Url(url);
+        }
+        if let Some(key_file) = args.key_file {
+            settings.key_file = key_file;
+        }
+        settings
+    }
+}
+
+fn default_key_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("signing.key")
+}
+
+/// Which database to open.
+#[derive(Clone)]
+pub enum DatabaseLocation {
+    /// The embedded default: a SQLite file, created when missing.
+    SqliteFile(PathBuf),
+    /// A URL given with `--database-url` (it may carry a password, so it is never printed).
+    Url(String),
+}
+
+impl std::fmt::Debug for DatabaseLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SqliteFile(path) => f.debug_tuple("SqliteFile").field(path).finish(),
+            Self::Url(url) => write!(f, "Url({}:...)", url.split(':').next().unwrap_or_default()),
+        }
+    }
+}
+
+/// The origin users reach the site at: a scheme, a host and maybe a port, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    origin: String,
+    https: bool,
+}
+
+impl PublicUrl {
+    /// Accepts `http(s)://host[:port]` with an optional trailing `/`.
+    ///
+    /// # Errors
+    /// A message saying what is wrong with `raw`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let uri: Uri = raw.parse().map_err(|_| format!("{raw:?} is not a URL"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err("the public URL must start with http:// or https://".into()),
+        };
+        let Some(authority) = uri.authority() else {
+            return Err("the public URL needs a host, e.g. https://login.example.com".into());
+        };
+        if authority.as_str().contains('@') || !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err("the public URL is an origin only: no user, path or query".into());
+        }
+        let origin = format!(
+            "{}://{}",
+            if https { "https" } else { "http" },
+            authority.as_str().to_ascii_lowercase()
+        );
+        Ok(Self { origin, https })
+    }
+
+    /// `http://` + the bound address: the default when no public URL is configured.
+    pub fn for_addr(addr: SocketAddr) -> Self {
+        Self {
+            origin: format!("http://{addr}"),
+            https: false,
+        }
+    }
+
+    /// The origin, without a trailing slash: `https://login.example.com`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+}
+
+/// Parses a humane duration (`90s`, `15m`, `12h`, `30d`; combinations like `1h 30m` too).
+///
+/// # Errors
+/// A message with an example when `raw` is not a duration or is zero.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(raw.trim())
+        .map_err(|_| format!("{raw:?} is not a duration; write it like 90s, 15m, 12h or 30d"))?;
+    if duration.is_zero() {
+        return Err("the duration must be longer than zero".into());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_the_contract() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(15 * 60)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86400)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+    }
+
+    #[test]
+    fn durations_without_a_unit_or_zero_are_refused() {
+        for raw in ["15", "fifteen minutes", "", "-5m", "0s"] {
+            assert!(parse_duration(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn public_url_is_an_origin() {
+        let url = PublicUrl::parse("https://Login.Example.com/").unwrap();
+        assert_eq!(url.origin(), "https://login.example.com");
+        assert!(url.is_https());
+        assert!(!PublicUrl::parse("http://127.0.0.1:3000").unwrap().is_https());
+    }
+
+    #[test]
+    fn public_url_with_a_path_query_user_or_other_scheme_is_refused() {
+        for raw in [
+            "https://example.com/login",
+            "https://example.com?x=1",
+            "https://me@example.com",
+            "ftp://example.com",
+            "example.com",
+        ] {
+            assert!(PublicUrl::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn every_flag_has_an_environment_twin() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let serve = command.find_subcommand("serve").unwrap();
+        for arg in serve
+            .get_arguments()
+            .filter(|arg| arg.get_long().is_some_and(|long| long != "help"))
+        {
+            let long = arg.get_long().unwrap();
+            let twin = format!("GATEHOUSE_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(
+                arg.get_env().and_then(|env| env.to_str()),
+                Some(twin.as_str()),
+                "--{long}"
+            );
+        }
+    }
+
+    #[test]
+    fn store_flags_apply_to_user_commands_too() {
+        let cli = Cli::try_parse_from([
+            "gatehouse",
+            "user",
+            "list",
+            "--data-dir",
+            "/tmp/x",
+            "--key-file",
+            "/tmp/k",
+        ])
+        .unwrap();
+        let Some(Command::User(args)) = cli.command else {
+            panic!("not a user command")
+        };
+        let store = StoreSettings::from_args(args.store);
+        assert_eq!(store.key_file, PathBuf::from("/tmp/k"));
+        assert!(
+            matches!(store.database, DatabaseLocation::SqliteFile(ref path) if path == Path::new("/tmp/x/gatehouse.db"))
+        );
+    }
+
+    #[test]
+    fn no_command_means_serve() {
+        let cli = Cli::try_parse_from(["gatehouse", "--addr", "127.0.0.1:0"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.addr.port(), 0);
+    }
+}

@@ -1,0 +1,163 @@
+//! Start-up: from [`Settings`] to a bound listener and the router. `main` and the integration
+//! tests build the application the same way (tests pass port 0).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use leptos::config::get_configuration;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::{App, shell};
+use crate::server::auth::password::Passwords;
+use crate::server::auth::signing_key::{SigningKey, create_private_dir};
+use crate::server::config::{PublicUrl, Settings};
+use crate::server::state::AppState;
+use crate::server::store::Store;
+use crate::server::{demo, health};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A built application: listening, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the address, loads or generates the signing key, opens and migrates the store and
+    /// assembles the router. Checks run cheapest first, so bad input fails before anything is
+    /// written.
+    ///
+    /// # Errors
+    /// Any of those steps failed; the message says which and what to do.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.demo {
+            demo::check_address(settings.addr)?;
+        }
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|error| match error.kind() {
+                std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+                    "{} is already in use by another program; choose another address with --addr",
+                    settings.addr
+                ),
+                _ => anyhow::Error::new(error).context(format!("Failed to listen on {}", settings.addr)),
+            })?;
+        let addr = listener
+            .local_addr()
+            .context("Failed to read the bound address")?;
+
+        create_private_dir(&settings.store.data_dir)?;
+        let signing_key = SigningKey::load_or_generate(&settings.store.key_file)?;
+        let store = Store::open(&settings.store).await?;
+        let passwords = Passwords::new();
+        if settings.demo {
+            demo::seed_users(&store, &passwords).await?;
+        }
+
+        let mut leptos_options = get_configuration(None)
+            .context("Failed to read the Leptos settings")?
+            .leptos_options;
+        leptos_options.site_addr = addr;
+        let state = AppState {
+            leptos_options,
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| PublicUrl::for_addr(addr)),
+            store,
+            passwords,
+            signing_key: Arc::new(signing_key),
+            settings: Arc::new(settings),
+        };
+        Ok(Self {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    /// The address actually bound (the real port when the settings asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        // Cannot fail: `build` already read it once from the same bound socket.
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, lets running requests finish, then closes the store.
+    ///
+    /// # Errors
+    /// The server failed while running.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(
+            addr = %self.addr(),
+            public_url = self.state.public_url.origin(),
+            "Gatehouse is serving on http://{}",
+            self.addr()
+        );
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("The server stopped with an error")?;
+        self.state.store.close().await;
+        tracing::info!("Gatehouse stopped");
+        Ok(())
+    }
+}
+
+/// The routes: health, the Leptos pages, static files, and a 404 page for everything else.
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let request_id = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(request_id)
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

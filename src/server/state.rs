@@ -1,0 +1,28 @@
+//! `AppState`: what every request handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::server::auth::{password::Passwords, signing_key::SigningKey};
+use crate::server::config::{PublicUrl, Settings};
+use crate::server::store::Store;
+
+/// Shared, cheaply cloned state of one running application.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub passwords: Passwords,
+    pub signing_key: Arc<SigningKey>,
+    pub settings: Arc<Settings>,
+    /// The configured public URL, or `http://` + the bound address.
+    pub public_url: PublicUrl,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

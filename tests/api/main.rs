@@ -1,0 +1,8 @@
+//! Integration tests: the real application on port 0 with a throw-away data directory, and the
+//! real `gatehouse` binary for the command line.
+
+mod cli;
+mod health;
+mod helpers;
+mod pages;
+mod startup;

@@ -1,0 +1,87 @@
+//! Start-up: migrations on empty and existing databases, and bad input refused cleanly.
+
+use gatehouse::domain::Username;
+use gatehouse::server::auth::password::PasswordHash;
+use gatehouse::server::config::Settings;
+use gatehouse::server::startup::Application;
+use gatehouse::server::store::NewUser;
+
+use crate::helpers::{spawn_app, spawn_app_in};
+
+#[tokio::test]
+async fn migrations_create_an_empty_store_in_a_new_data_directory() {
+    let app = spawn_app().await;
+    assert!(app.data_dir.path().join("gatehouse.db").is_file());
+    assert!(app.data_dir.path().join("signing.key").is_file());
+    assert!(app.state.store.list_users().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_existing_database_is_reopened_with_its_users_and_key() {
+    let first = spawn_app().await;
+    let new = NewUser {
+        username: Username::parse("johndoe").unwrap(),
+        full_name: None,
+        email: None,
+        password_hash: PasswordHash::from_stored("$argon2id$kept".into()),
+        admin: false,
+        disabled: false,
+    };
+    first.state.store.create_user(&new).await.unwrap();
+    let key = first.state.signing_key.expose().to_vec();
+    first.state.store.close().await;
+
+    let second = spawn_app_in(first.data_dir).await;
+    let users = second.state.store.list_users().await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].username, "johndoe");
+    assert_eq!(
+        second.state.signing_key.expose(),
+        key.as_slice(),
+        "the key is reused, not regenerated"
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_database_file_stops_start_up_and_is_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"this is not a database, it is a shopping list: eggs, milk, bread".repeat(100);
+    std::fs::write(dir.path().join("gatehouse.db"), &garbage).unwrap();
+    let settings = Settings::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    let error = Application::build(settings)
+        .await
+        .err()
+        .expect("start-up refuses")
+        .to_string();
+    assert!(error.contains("is not a usable SQLite database"), "{error}");
+    assert_eq!(std::fs::read(dir.path().join("gatehouse.db")).unwrap(), garbage);
+}
+
+#[tokio::test]
+async fn demo_mode_seeds_the_tutorial_users_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    settings.demo = true;
+    let app = Application::build(settings.clone()).await.unwrap();
+    let users = app.state().store.list_users().await.unwrap();
+    let summary: Vec<_> = users
+        .iter()
+        .map(|user| (user.username.as_str(), user.disabled))
+        .collect();
+    assert_eq!(summary, [("alice", true), ("johndoe", false)]);
+    let johndoe = &users[1];
+    let password = secrecy::SecretString::from("password1");
+    assert!(
+        app.state()
+            .passwords
+            .verify(&password, Some(&johndoe.password_hash()))
+            .await
+            .unwrap()
+    );
+    app.state().store.close().await;
+    drop(app);
+
+    // A second start keeps what is there instead of failing on the existing names.
+    let again = Application::build(settings).await.unwrap();
+    assert_eq!(again.state().store.list_users().await.unwrap().len(), 2);
+}
