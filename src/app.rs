@@ -5,12 +5,13 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    SsrMode,
+    components::{Redirect, Route, Router, Routes},
     path,
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::pages::{dashboard::DashboardPage, login::LoginPage, not_found::NotFound, profile::ProfilePage};
 
 /// The whole HTML document the server sends: head, hydration scripts and the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -43,7 +44,14 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage/>
+                    // The server answers `/` with a redirect before rendering; this route covers
+                    // in-app navigation, and the dashboard sends visitors on to the login page.
+                    <Route path=path!("") view=|| view! { <Redirect path="/dashboard"/> }/>
+                    // Async: the server sends each page whole, once its data is in, so the pages
+                    // read complete without JavaScript (streamed fragments need a script).
+                    <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

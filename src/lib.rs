@@ -9,13 +9,18 @@
 //! - [`app`]: the HTML shell, the `<App/>` component and its route table (both sides).
 //! - [`pages`]: one routed component per file.
 //! - [`components`]: views reused by several pages (the page layout with its header).
-//! - [`domain`]: validated newtypes shared by both sides (`Username`, `Email`, ...).
-//! - `server` (`ssr` only): settings, start-up, the user store, passwords, signing keys and the
-//!   `gatehouse user ...` commands. Nothing below it reaches the browser bundle.
+//! - [`api`]: the server functions and the wire types they exchange (both sides).
+//! - [`domain`]: validated newtypes shared by both sides (`Username`, `Password`, ...).
+//! - [`error`]: the one error type that crosses the wire.
+//! - `server` (`ssr` only): settings, start-up, the user store, passwords, tokens, the one place
+//!   that decides who is calling, and the `gatehouse user ...` commands. Nothing below it
+//!   reaches the browser bundle.
 
+pub mod api;
 pub mod app;
 pub mod components;
 pub mod domain;
+pub mod error;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

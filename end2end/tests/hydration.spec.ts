@@ -1,6 +1,6 @@
 // The app hydrates: the server-rendered page comes alive in the browser without errors.
 import { expect, test } from '@playwright/test';
-import { HomePage, NotFoundPage, watchForErrors } from './fixtures/pages';
+import { LoginPage, NotFoundPage, isSameDocument, markDocument, watchForErrors } from './fixtures/pages';
 
 test('the not-found page is served with 404 and hydrates', async ({ page }) => {
   const errors = watchForErrors(page);
@@ -21,25 +21,25 @@ test('after hydration, links navigate inside the app without reloading the page'
   await page.goto('/no/such/page');
   await notFound.waitUntilHydrated();
 
-  // A full page load would lose this marker; client-side routing keeps it.
-  await page.evaluate(() => ((window as unknown as { stillSamePage: boolean }).stillSamePage = true));
+  await markDocument(page);
   await notFound.homeLink().click();
 
-  await expect(new HomePage(page).heading()).toBeVisible();
-  await expect(page).toHaveURL('/');
-  await expect(page).toHaveTitle('Welcome · Gatehouse');
-  expect(await page.evaluate(() => (window as unknown as { stillSamePage?: boolean }).stillSamePage)).toBe(true);
+  // Home leads a visitor on to the sign-in page, inside the app.
+  await expect(new LoginPage(page).heading()).toBeVisible();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await expect(page).toHaveTitle('Sign in · Gatehouse');
+  expect(await isSameDocument(page)).toBe(true);
   expect(errors).toEqual([]);
 });
 
 test('"Go back" returns to the page the visitor came from', async ({ page }) => {
   const notFound = new NotFoundPage(page);
-  await page.goto('/');
+  await page.goto('/login');
   await page.goto('/gone');
   await notFound.waitUntilHydrated();
 
   await notFound.goBackButton().click();
 
-  await expect(new HomePage(page).heading()).toBeVisible();
-  await expect(page).toHaveURL('/');
+  await expect(new LoginPage(page).heading()).toBeVisible();
+  await expect(page).toHaveURL('/login');
 });

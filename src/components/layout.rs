@@ -1,14 +1,33 @@
-//! The frame of every page: a header with the site name, then the page itself.
+//! The frame of every page: a header with the site name and the account menu, then the page.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// Wraps a page in the site header and the main landmark.
+use crate::components::session::Session;
+
+/// Wraps a page in the site header and the main landmark, and provides the [`Session`].
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let session = Session::provide();
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">"Gatehouse"</A>
+            <nav class="account" aria-label="Account">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.user.await {
+                            Ok(Some(user)) => view! {
+                                <A href="/dashboard">"Dashboard"</A>
+                                <A href="/profile" attr:class="who">{user.display_name().to_owned()}</A>
+                                <ActionForm action=session.logout attr:class="sign-out">
+                                    <button type="submit" class="button secondary small">"Sign out"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! { <A href="/login">"Sign in"</A> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
         </header>
         <main class="page">{children()}</main>
     }

@@ -1,3 +1,5 @@
-//! Views reused by several pages.
+//! Views and state reused by several pages.
 
 pub mod layout;
+pub mod session;
+pub mod with_user;

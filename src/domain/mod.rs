@@ -5,8 +5,10 @@
 
 mod email;
 mod full_name;
+mod password;
 mod username;
 
 pub use email::{Email, EmailError};
 pub use full_name::{FullName, FullNameError};
+pub use password::Password;
 pub use username::{Username, UsernameError};

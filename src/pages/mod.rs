@@ -1,4 +1,6 @@
 //! One routed component per file.
 
-pub mod home;
+pub mod dashboard;
+pub mod login;
 pub mod not_found;
+pub mod profile;

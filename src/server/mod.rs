@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod errors;
 pub mod health;
 pub mod startup;
 pub mod state;

@@ -6,16 +6,23 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::response::Response;
 use axum::routing::get;
 use leptos::config::get_configuration;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_cookies::CookieManagerLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
+use crate::server::auth::cookies::AccessCookie;
+use crate::server::auth::current_user::{guard_pages, identify_caller};
+use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
 use crate::server::auth::signing_key::{SigningKey, create_private_dir};
 use crate::server::config::{PublicUrl, Settings};
@@ -68,12 +75,19 @@ impl Application {
             .context("Failed to read the Leptos settings")?
             .leptos_options;
         leptos_options.site_addr = addr;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::for_addr(addr));
         let state = AppState {
             leptos_options,
-            public_url: settings
-                .public_url
-                .clone()
-                .unwrap_or_else(|| PublicUrl::for_addr(addr)),
+            tokens: Arc::new(AccessTokens::new(
+                &signing_key,
+                public_url.origin(),
+                settings.access_ttl,
+            )),
+            access_cookie: AccessCookie::new(&public_url),
+            public_url,
             store,
             passwords,
             signing_key: Arc::new(signing_key),
@@ -119,7 +133,8 @@ impl Application {
     }
 }
 
-/// The routes: health, the Leptos pages, static files, and a 404 page for everything else.
+/// The routes: health, the Leptos pages and server functions, static files and a 404 page,
+/// behind the layers that identify the caller and guard the pages.
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let request_id = ServiceBuilder::new()
@@ -129,16 +144,36 @@ fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
+    // Pages and server functions reach the state through Leptos' context.
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
 
+    // Layers run outside in: the last one added sees the request first.
     Router::new()
         .route("/healthz", get(health::healthz))
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn(guard_pages))
+        .layer(from_fn_with_state(state.clone(), identify_caller))
+        .layer(CookieManagerLayer::new())
+        .layer(map_response(no_store_when_setting_cookies))
         .layer(request_id)
         .with_state(state)
+}
+
+/// A response that sets or clears a cookie is personal: no cache may keep it.
+async fn no_store_when_setting_cookies(mut response: Response) -> Response {
+    if response.headers().contains_key(header::SET_COOKIE) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 async fn shutdown_signal() {

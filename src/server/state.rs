@@ -5,6 +5,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::server::auth::cookies::AccessCookie;
+use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::{password::Passwords, signing_key::SigningKey};
 use crate::server::config::{PublicUrl, Settings};
 use crate::server::store::Store;
@@ -16,6 +18,9 @@ pub struct AppState {
     pub store: Store,
     pub passwords: Passwords,
     pub signing_key: Arc<SigningKey>,
+    /// Issues and checks access tokens with that key.
+    pub tokens: Arc<AccessTokens>,
+    pub access_cookie: AccessCookie,
     pub settings: Arc<Settings>,
     /// The configured public URL, or `http://` + the bound address.
     pub public_url: PublicUrl,

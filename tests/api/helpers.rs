@@ -6,9 +6,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use gatehouse::api::Login;
+use gatehouse::domain::{FullName, Username};
 use gatehouse::server::config::Settings;
 use gatehouse::server::startup::Application;
 use gatehouse::server::state::AppState;
+use gatehouse::server::store::{NewUser, UserRow};
+use leptos::server_fn::ServerFn;
+use secrecy::SecretString;
 use tempfile::TempDir;
 
 pub struct TestApp {
@@ -19,6 +24,9 @@ pub struct TestApp {
     pub data_dir: TempDir,
 }
 
+/// The password every test user gets unless a test says otherwise.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
@@ -27,6 +35,110 @@ impl TestApp {
             .await
             .expect("request failed")
     }
+
+    /// A page load, as a browser asks for it.
+    pub async fn get_page(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Creates an active user named `username` ("Test <username>") with [`PASSWORD`].
+    pub async fn add_user(&self, username: &str) -> UserRow {
+        let password_hash = self
+            .state
+            .passwords
+            .hash(&SecretString::from(PASSWORD))
+            .await
+            .unwrap();
+        let new = NewUser {
+            username: Username::parse(username).unwrap(),
+            full_name: Some(FullName::parse(&format!("Test {username}")).unwrap()),
+            email: None,
+            password_hash,
+            admin: false,
+            disabled: false,
+        };
+        self.state.store.create_user(&new).await.unwrap()
+    }
+
+    /// Posts a form to a server function as a browser without JavaScript does.
+    pub async fn post_form<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, F::PATH))
+            .header("accept", "text/html")
+            .header("referer", format!("{}/login", self.address))
+            .form(form)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Calls a server function as the hydrated app does (it accepts JSON, not HTML).
+    pub async fn call<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.address, F::PATH))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Signs in through the login form (no JavaScript); returns the response.
+    pub async fn sign_in(&self, username: &str, password: &str, next: Option<&str>) -> reqwest::Response {
+        let mut form = vec![("username", username), ("password", password)];
+        if let Some(next) = next {
+            form.push(("next", next));
+        }
+        self.post_form::<Login>(&form).await
+    }
+
+    /// A client of its own (another browser), with no cookies.
+    pub fn other_browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+}
+
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The access token a response sets.
+pub fn access_token(response: &reqwest::Response) -> String {
+    set_cookies(response)
+        .iter()
+        .find_map(|cookie| {
+            cookie
+                .strip_prefix("gatehouse_access=")?
+                .split(';')
+                .next()
+                .map(str::to_owned)
+        })
+        .filter(|token| !token.is_empty())
+        .expect("the response sets the access cookie")
+}
+
+pub fn location(response: &reqwest::Response) -> &str {
+    response
+        .headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
 }
 
 /// Builds and starts the application in a fresh temporary data directory.
@@ -38,6 +150,11 @@ pub async fn spawn_app() -> TestApp {
 /// Builds and starts the application on a given data directory (to test reopening one).
 pub async fn spawn_app_in(data_dir: TempDir) -> TestApp {
     let settings = Settings::new(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.path());
+    spawn_app_with(settings, data_dir).await
+}
+
+/// Builds and starts the application with the given settings.
+pub async fn spawn_app_with(settings: Settings, data_dir: TempDir) -> TestApp {
     let app = Application::build(settings)
         .await
         .expect("the application builds");

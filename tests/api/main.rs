@@ -5,4 +5,5 @@ mod cli;
 mod health;
 mod helpers;
 mod pages;
+mod sign_in;
 mod startup;

@@ -29,7 +29,7 @@ async fn an_unknown_path_gets_the_styled_not_found_page_with_status_404() {
 #[tokio::test]
 async fn pages_carry_the_header_and_the_hydration_scripts() {
     let app = spawn_app().await;
-    let response = app.get("/").await;
+    let response = app.get("/login").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"<header class="site-header">"#), "{html}");
@@ -46,7 +46,7 @@ async fn pages_carry_the_header_and_the_hydration_scripts() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
-    for path in ["/", "/healthz", "/missing"] {
+    for path in ["/", "/login", "/healthz", "/missing"] {
         let response = app.get(path).await;
         let id = response
             .headers()

@@ -1,4 +1,10 @@
-//! Credentials: password hashing and policy, and the key that signs tokens.
+//! Credentials and callers: passwords, the signing key, access tokens and their cookie, and the
+//! one place that decides who is calling.
 
+pub mod cookies;
+pub mod current_user;
+pub mod jwt;
+pub mod next_path;
 pub mod password;
+pub mod session;
 pub mod signing_key;

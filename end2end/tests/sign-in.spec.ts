@@ -1,0 +1,114 @@
+// Signing in through the reactive login form.
+import { expect, test } from '@playwright/test';
+import { DashboardPage, Header, LoginPage, isSameDocument, markDocument, watchForErrors } from './fixtures/pages';
+import { createUser } from './fixtures/users';
+
+test('a person signs in and reaches the dashboard, greeted by name', async ({ page }) => {
+  const errors = watchForErrors(page);
+  const user = createUser();
+  const login = new LoginPage(page);
+  await login.goto();
+  await expect(login.username()).toBeFocused();
+  await login.waitUntilHydrated();
+
+  await login.signIn(user);
+
+  await expect(new DashboardPage(page).greeting(user)).toBeVisible();
+  await expect(page).toHaveURL('/dashboard');
+  await expect(new Header(page).userLink(user)).toBeVisible();
+  await expect(page.getByText(/You signed in on \d+ \w+ \d{4}, \d\d:\d\d UTC/)).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('a wrong password shows the error in place, without a page load', async ({ page }) => {
+  const user = createUser();
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.waitUntilHydrated();
+  await markDocument(page);
+
+  await login.signIn(user, 'not the password');
+
+  await expect(login.error()).toHaveText('Incorrect username or password.');
+  await expect(page).toHaveURL('/login');
+  expect(await isSameDocument(page)).toBe(true);
+  await expect(login.username()).toHaveValue(user.username);
+});
+
+test('the button shows that sign-in is under way and cannot be pressed twice', async ({ page }) => {
+  const user = createUser();
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.waitUntilHydrated();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/login', async (route) => {
+    await held;
+    await route.continue();
+  });
+
+  await login.signIn(user);
+
+  await expect(page.getByRole('button', { name: 'Signing in…' })).toBeDisabled();
+  release();
+  await expect(new DashboardPage(page).greeting(user)).toBeVisible();
+});
+
+test('a protected page sends the visitor to sign in, then back to that page', async ({ page }) => {
+  const user = createUser();
+  await page.goto('/profile');
+  await expect(page).toHaveURL('/login?next=%2Fprofile');
+  const login = new LoginPage(page);
+  await login.waitUntilHydrated();
+
+  await login.signIn(user);
+
+  await expect(page).toHaveURL('/profile');
+  await expect(page.getByRole('heading', { name: 'Your profile' })).toBeVisible();
+  await expect(page.getByText(user.username, { exact: true })).toBeVisible();
+});
+
+test('page scripts cannot see the token: the cookie is HttpOnly', async ({ page, context }) => {
+  const user = createUser();
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.waitUntilHydrated();
+  await login.signIn(user);
+  await expect(new DashboardPage(page).greeting(user)).toBeVisible();
+
+  expect(await page.evaluate(() => document.cookie)).not.toContain('gatehouse_access');
+  const cookie = (await context.cookies()).find((candidate) => candidate.name === 'gatehouse_access');
+  expect(cookie?.httpOnly).toBe(true);
+  expect(cookie?.sameSite).toBe('Lax');
+  expect(cookie?.path).toBe('/');
+});
+
+test.describe('with JavaScript disabled', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('signing in and out work as plain form posts', async ({ page }) => {
+    const user = createUser();
+    const login = new LoginPage(page);
+    await login.goto('/profile');
+
+    await login.signIn(user);
+
+    await expect(page).toHaveURL('/profile');
+    await expect(page.getByRole('heading', { name: 'Your profile' })).toBeVisible();
+    await new Header(page).signOutButton().click();
+    await expect(page).toHaveURL('/login');
+    await page.goto('/dashboard');
+    await expect(page).toHaveURL('/login?next=%2Fdashboard');
+  });
+
+  test('a wrong password comes back to the form with the error', async ({ page }) => {
+    const user = createUser();
+    const login = new LoginPage(page);
+    await login.goto();
+
+    await login.signIn(user, 'not the password');
+
+    await expect(login.heading()).toBeVisible();
+    await expect(login.error()).toHaveText('Incorrect username or password.');
+  });
+});

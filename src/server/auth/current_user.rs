@@ -1,0 +1,270 @@
+//! Who is calling: decided once per request, here, and nowhere else.
+//!
+//! [`identify_caller`] (an axum middleware around every route) reads the access-token cookie,
+//! validates the token and makes one indexed store read (session joined with user); the result
+//! goes into the request's extensions as a [`Caller`]. [`guard_pages`] turns it into redirects
+//! before any page renders, and server functions read it through [`signed_in_user`]. No argon2
+//! and no key derivation happen on this path.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use leptos::prelude::use_context;
+use time::OffsetDateTime;
+use time::macros::format_description;
+use tower_cookies::Cookies;
+
+use crate::api::UserSummary;
+use crate::error::AppError;
+use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
+use crate::server::errors::internal;
+use crate::server::state::AppState;
+use crate::server::store::{SessionRow, StoreError, UserRow};
+
+/// Pages only signed-in, active users may see (each with everything below it).
+const PROTECTED_PAGES: [&str; 3] = ["/dashboard", "/profile", "/admin"];
+
+/// The caller of one request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// No valid session: no cookie, or a token that is expired, forged or revoked.
+    Visitor,
+    /// A live session of an active user.
+    SignedIn(Arc<SignedInUser>),
+    /// A session that was valid, of a user who has since been disabled.
+    Disabled,
+}
+
+/// A signed-in user together with the session the request belongs to.
+#[derive(Debug)]
+pub struct SignedInUser {
+    pub user: UserRow,
+    pub session: SessionRow,
+}
+
+/// Decides who holds `token`.
+///
+/// # Errors
+/// Only when the store fails; every kind of bad token is a [`Caller::Visitor`].
+pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreError> {
+    let Ok(claims) = state.tokens.validate(token) else {
+        return Ok(Caller::Visitor);
+    };
+    let Some((session, user)) = state.store.find_session(&claims.sid).await? else {
+        return Ok(Caller::Visitor);
+    };
+    if user.id.to_string() != claims.sub || !session.is_live(OffsetDateTime::now_utc()) {
+        return Ok(Caller::Visitor);
+    }
+    // Checked before the token version, which disabling also raises, so the person can be told
+    // why they were signed out.
+    if user.disabled {
+        return Ok(Caller::Disabled);
+    }
+    if user.token_version != claims.tv {
+        return Ok(Caller::Visitor);
+    }
+    Ok(Caller::SignedIn(Arc::new(SignedInUser { user, session })))
+}
+
+/// Middleware: identifies the caller of every request and records it in the request.
+/// A cookie that no longer identifies anyone is cleared; every response to a request that
+/// carried the cookie is `Cache-Control: no-store`, so no cache keeps a personal page.
+pub async fn identify_caller(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // Static files need no caller: spare them the store read.
+    if is_static(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let token = state.access_cookie.read(&cookies);
+    let caller = match &token {
+        None => Caller::Visitor,
+        Some(token) => match identify(&state, token).await {
+            Ok(caller) => caller,
+            Err(error) => return store_unavailable(&request, &error),
+        },
+    };
+    if token.is_some() && !matches!(caller, Caller::SignedIn(_)) {
+        state.access_cookie.clear(&cookies);
+    }
+    request.extensions_mut().insert(caller);
+    let mut response = next.run(request).await;
+    if token.is_some() {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Middleware: the redirects that depend on who is calling, answered before any page renders.
+///
+/// - `/` goes to the dashboard or the login page;
+/// - a protected page without a valid session goes to `/login?next=<path>` (with
+///   `reason=account_disabled` when that is why);
+/// - `/login` for a signed-in user goes on to `next` or the dashboard.
+pub async fn guard_pages(request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let signed_in = matches!(request.extensions().get::<Caller>(), Some(Caller::SignedIn(_)));
+    let path = request.uri().path();
+    if path == "/" {
+        return see_other(if signed_in {
+            DEFAULT_AFTER_SIGN_IN
+        } else {
+            "/login"
+        });
+    }
+    if path == "/login" && signed_in {
+        let next = query_value(&request, "next");
+        return see_other(
+            next.as_deref()
+                .and_then(safe_next)
+                .unwrap_or(DEFAULT_AFTER_SIGN_IN),
+        );
+    }
+    if !signed_in && is_protected(path) {
+        let asked_for = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
+        let disabled = matches!(request.extensions().get::<Caller>(), Some(Caller::Disabled));
+        return see_other(&login_url(asked_for, disabled));
+    }
+    next.run(request).await
+}
+
+/// The login page URL that brings the person back to `asked_for` afterwards.
+pub fn login_url(asked_for: &str, disabled: bool) -> String {
+    let mut query = vec![("next", asked_for)];
+    if disabled {
+        query.push(("reason", "account_disabled"));
+    }
+    // Cannot fail: serializing string pairs.
+    format!(
+        "/login?{}",
+        serde_urlencoded::to_string(query).unwrap_or_default()
+    )
+}
+
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/healthz"
+}
+
+fn is_protected(path: &str) -> bool {
+    PROTECTED_PAGES
+        .iter()
+        .any(|page| path == *page || path.strip_prefix(page).is_some_and(|rest| rest.starts_with('/')))
+}
+
+fn query_value(request: &Request, key: &str) -> Option<String> {
+    let query = request.uri().query()?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs
+        .into_iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value)
+}
+
+/// 303 See Other: after it, the browser always uses GET.
+fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+fn store_unavailable(request: &Request, error: &StoreError) -> Response {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("unknown");
+    tracing::error!(
+        request_id,
+        error = format!("{error:#}"),
+        "cannot identify the caller: the store failed"
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5"), (header::CACHE_CONTROL, "no-store")],
+        format!("Gatehouse cannot reach its database right now. Please try again in a moment (reference {request_id})."),
+    )
+        .into_response()
+}
+
+/// The caller of the request a server function is running for.
+pub fn caller() -> Caller {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+        .unwrap_or(Caller::Visitor)
+}
+
+/// The signed-in user, for server functions that require one.
+///
+/// # Errors
+/// [`AppError::SignInRequired`] for anyone else.
+pub fn signed_in_user() -> Result<Arc<SignedInUser>, AppError> {
+    match caller() {
+        Caller::SignedIn(user) => Ok(user),
+        Caller::Visitor | Caller::Disabled => Err(AppError::SignInRequired),
+    }
+}
+
+/// What the browser may know of the caller (the body of the `current_user` server function).
+///
+/// # Errors
+/// Never at present; the signature matches the server function's.
+pub async fn summary() -> Result<Option<UserSummary>, AppError> {
+    let Caller::SignedIn(signed_in) = caller() else {
+        return Ok(None);
+    };
+    let SignedInUser { user, session } = signed_in.as_ref();
+    Ok(Some(UserSummary {
+        username: user.username.clone(),
+        full_name: user.full_name.clone(),
+        email: user.email.clone(),
+        admin: user.admin,
+        signed_in_at: human_time(session.created_at).map_err(internal)?,
+        member_since: human_time(user.created_at).map_err(internal)?,
+    }))
+}
+
+/// "28 November 2026, 14:05 UTC".
+fn human_time(at: OffsetDateTime) -> Result<String, time::error::Format> {
+    at.to_offset(time::UtcOffset::UTC).format(format_description!(
+        "[day padding:none] [month repr:long] [year], [hour]:[minute] UTC"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_pages_include_everything_below_them() {
+        for path in ["/dashboard", "/profile", "/admin", "/admin/users"] {
+            assert!(is_protected(path), "{path}");
+        }
+        for path in ["/", "/login", "/dashboards", "/administrator", "/healthz"] {
+            assert!(!is_protected(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_login_url_carries_the_page_asked_for() {
+        assert_eq!(login_url("/dashboard", false), "/login?next=%2Fdashboard");
+        assert_eq!(
+            login_url("/admin/users?page=2", true),
+            "/login?next=%2Fadmin%2Fusers%3Fpage%3D2&reason=account_disabled"
+        );
+    }
+
+    #[test]
+    fn times_read_like_a_sentence() {
+        let at = time::macros::datetime!(2026-11-28 14:05:09 UTC);
+        assert_eq!(human_time(at).unwrap(), "28 November 2026, 14:05 UTC");
+    }
+}

@@ -1,0 +1,327 @@
+//! Access tokens: JWTs in the RFC 9068 profile, signed with HS256 and the site's key.
+//!
+//! The keys and the validation rules are built once at start-up; checking a token costs one
+//! HMAC and no key derivation.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::Context;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::server::auth::signing_key::SigningKey;
+
+/// The `typ` header of an access token (RFC 9068 §2.1): keeps other JWTs from passing as one.
+const TOKEN_TYPE: &str = "at+jwt";
+/// Clock skew tolerated on `exp` and `nbf`: a few seconds, not the library's default minute.
+const LEEWAY_SECONDS: u64 = 5;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user's id.
+    pub sub: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    /// Unique per token.
+    pub jti: String,
+    /// The session the token belongs to; revoking it ends the token.
+    pub sid: String,
+    /// The user's token version when the token was issued; raising it ends every token.
+    pub tv: i64,
+    /// Space-separated scopes granted.
+    pub scope: String,
+}
+
+/// Why a token was refused. Deliberately coarse: callers only need to know it is not valid.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid access token: {0}")]
+pub struct InvalidToken(String);
+
+/// Issues and checks access tokens for one site.
+pub struct AccessTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokens")
+            .field("issuer", &self.issuer)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A freshly signed token and when it expires.
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+impl AccessTokens {
+    /// `issuer` is the site's public origin; it is also the audience, since this site is the
+    /// resource server its tokens are for.
+    pub fn new(key: &SigningKey, issuer: &str, ttl: Duration) -> Self {
+        // Only HS256 is accepted: a token naming `none`, HS384 or any other algorithm is refused
+        // before its signature is even looked at.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        validation.required_spec_claims = ["exp", "nbf", "iat", "iss", "aud", "sub"]
+            .into_iter()
+            .map(String::from)
+            .collect::<HashSet<_>>();
+        Self {
+            encoding: EncodingKey::from_secret(key.expose()),
+            decoding: DecodingKey::from_secret(key.expose()),
+            validation,
+            issuer: issuer.to_owned(),
+            ttl,
+        }
+    }
+
+    /// How long a token lives.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Signs a token for `user_id` in session `session_id`, valid from now for the configured
+    /// lifetime.
+    ///
+    /// # Errors
+    /// The OS random source or the signer failed.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        token_version: i64,
+        scope: &str,
+    ) -> anyhow::Result<IssuedToken> {
+        let now = OffsetDateTime::now_utc();
+        let expires_at = now + self.ttl;
+        let mut jti = [0u8; 16];
+        getrandom::fill(&mut jti).context("Failed to read the OS random source")?;
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.issuer.clone(),
+            sub: user_id.to_string(),
+            iat: now.unix_timestamp(),
+            nbf: now.unix_timestamp(),
+            exp: expires_at.unix_timestamp(),
+            jti: jti.iter().map(|byte| format!("{byte:02x}")).collect(),
+            sid: session_id.to_owned(),
+            tv: token_version,
+            scope: scope.to_owned(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.encoding).context("Failed to sign a token")?;
+        Ok(IssuedToken { token, expires_at })
+    }
+
+    /// Checks the signature (HS256 only), `exp` and `nbf` (with a few seconds of leeway), `iss`,
+    /// `aud` and the `typ` header, and returns the claims.
+    ///
+    /// # Errors
+    /// [`InvalidToken`] for any failure.
+    pub fn validate(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map_err(|error| InvalidToken(error.to_string()))?;
+        if data.header.typ.as_deref() != Some(TOKEN_TYPE) {
+            return Err(InvalidToken(format!(
+                "typ is {:?}, not {TOKEN_TYPE}",
+                data.header.typ
+            )));
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+
+    const ISSUER: &str = "http://127.0.0.1:3000";
+
+    fn tokens() -> AccessTokens {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::load_or_generate(&dir.path().join("key")).unwrap();
+        AccessTokens::new(&key, ISSUER, Duration::from_secs(900))
+    }
+
+    fn sign(tokens: &AccessTokens, header: &Header, claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(header, claims, &tokens.encoding).unwrap()
+    }
+
+    fn at_jwt(alg: Algorithm) -> Header {
+        let mut header = Header::new(alg);
+        header.typ = Some(TOKEN_TYPE.into());
+        header
+    }
+
+    fn claims_now() -> serde_json::Value {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        serde_json::json!({
+            "iss": ISSUER, "aud": ISSUER, "sub": "1", "iat": now, "nbf": now, "exp": now + 60,
+            "jti": "j", "sid": "s", "tv": 0, "scope": ""
+        })
+    }
+
+    #[test]
+    fn an_issued_token_validates_with_its_claims() {
+        let tokens = tokens();
+        let issued = tokens.issue(7, "session-1", 3, "me").unwrap();
+        let claims = tokens.validate(&issued.token).unwrap();
+        assert_eq!(
+            (claims.sub.as_str(), claims.sid.as_str(), claims.tv),
+            ("7", "session-1", 3)
+        );
+        assert_eq!(claims.exp - claims.iat, 900);
+        assert_eq!(claims.iss, ISSUER);
+    }
+
+    #[test]
+    fn every_token_has_its_own_jti() {
+        let tokens = tokens();
+        let a = tokens
+            .validate(&tokens.issue(1, "s", 0, "").unwrap().token)
+            .unwrap();
+        let b = tokens
+            .validate(&tokens.issue(1, "s", 0, "").unwrap().token)
+            .unwrap();
+        assert_ne!(a.jti, b.jti);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let issued = tokens().issue(1, "s", 0, "").unwrap();
+        assert!(tokens().validate(&issued.token).is_err());
+    }
+
+    #[test]
+    fn an_edited_payload_is_refused() {
+        let tokens = tokens();
+        let token = tokens.issue(1, "s", 0, "").unwrap().token;
+        let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+        let forged = sign(
+            &tokens,
+            &at_jwt(Algorithm::HS256),
+            &serde_json::json!({"sub": "2"}),
+        );
+        parts[1] = forged.split('.').nth(1).unwrap().to_owned();
+        assert!(tokens.validate(&parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn other_algorithms_are_refused_even_with_the_right_key() {
+        let tokens = tokens();
+        for alg in [Algorithm::HS384, Algorithm::HS512] {
+            let token = sign(&tokens, &at_jwt(alg), &claims_now());
+            assert!(tokens.validate(&token).is_err(), "{alg:?}");
+        }
+        assert!(
+            tokens
+                .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims_now()))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused_in_any_casing() {
+        let tokens = tokens();
+        let payload = sign(&tokens, &at_jwt(Algorithm::HS256), &claims_now())
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        for alg in ["none", "None", "NONE", "nOnE"] {
+            let header = base64_url(&format!(r#"{{"alg":"{alg}","typ":"at+jwt"}}"#));
+            assert!(tokens.validate(&format!("{header}.{payload}.")).is_err(), "{alg}");
+        }
+    }
+
+    #[test]
+    fn a_token_of_another_type_is_refused() {
+        let tokens = tokens();
+        let token = sign(&tokens, &Header::new(Algorithm::HS256), &claims_now());
+        assert!(tokens.validate(&token).unwrap_err().to_string().contains("typ"));
+    }
+
+    #[test]
+    fn expiry_and_not_before_allow_only_a_few_seconds_of_skew() {
+        let tokens = tokens();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut claims = claims_now();
+        claims["exp"] = (now - 3).into();
+        assert!(
+            tokens
+                .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims))
+                .is_ok(),
+            "within leeway"
+        );
+        claims["exp"] = (now - 30).into();
+        assert!(
+            tokens
+                .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims))
+                .is_err(),
+            "expired"
+        );
+        let mut claims = claims_now();
+        claims["nbf"] = (now + 60).into();
+        assert!(
+            tokens
+                .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims))
+                .is_err(),
+            "not yet valid"
+        );
+    }
+
+    #[test]
+    fn missing_or_malformed_registered_claims_are_refused() {
+        let tokens = tokens();
+        for claim in ["exp", "nbf", "iss", "aud", "sub"] {
+            let mut claims = claims_now();
+            claims.as_object_mut().unwrap().remove(claim);
+            assert!(
+                tokens
+                    .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims))
+                    .is_err(),
+                "without {claim}"
+            );
+        }
+        let mut claims = claims_now();
+        claims["exp"] = "tomorrow".into();
+        assert!(
+            tokens
+                .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims))
+                .is_err(),
+            "string exp"
+        );
+        let mut claims = claims_now();
+        claims["aud"] = "https://elsewhere.example".into();
+        assert!(
+            tokens
+                .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims))
+                .is_err(),
+            "other audience"
+        );
+    }
+
+    fn base64_url(text: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    }
+}

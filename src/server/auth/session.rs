@@ -1,0 +1,166 @@
+//! Signing in, signing out and changing the password: the bodies of the server functions in
+//! `crate::api`, with the HTTP details (cookies, redirects) they need.
+
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+use secrecy::SecretString;
+use time::OffsetDateTime;
+use tower_cookies::Cookies;
+
+use crate::domain::{Password, Username};
+use crate::error::AppError;
+use crate::server::auth::current_user::{Caller, caller, signed_in_user};
+use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
+use crate::server::auth::password::{self, MAX_CHARS};
+use crate::server::errors::internal;
+use crate::server::state::AppState;
+
+/// Scopes every browser session carries (the API's `me` and `items`).
+const BROWSER_SCOPES: &str = "me items";
+
+/// Signs a person in; see [`crate::api::login`].
+#[tracing::instrument(skip_all, fields(username = %username))]
+pub async fn login(
+    username: String,
+    password: Password,
+    remember: bool,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let state = expect_context::<AppState>();
+    let cookies = request_cookies()?;
+    let user = match Username::parse(&username) {
+        Ok(name) => state.store.find_user(&name).await.map_err(internal)?,
+        Err(_) => None,
+    };
+    // An over-long password cannot match (the policy never accepted one) and is not worth
+    // hashing; every other attempt costs one argon2 verification, against a dummy hash when the
+    // user does not exist, so unknown users, wrong passwords and disabled accounts all look
+    // and take the same.
+    let matches = password.expose().chars().count() <= MAX_CHARS
+        && state
+            .passwords
+            .verify(
+                &SecretString::from(password.expose()),
+                user.as_ref().map(|user| user.password_hash()).as_ref(),
+            )
+            .await
+            .map_err(internal)?;
+    let user = match user {
+        Some(user) if matches && !user.disabled => user,
+        _ => {
+            tracing::info!("sign-in refused");
+            return Err(AppError::InvalidCredentials);
+        }
+    };
+
+    let now = OffsetDateTime::now_utc();
+    let session = state
+        .store
+        .create_session(user.id, now + state.tokens.ttl())
+        .await
+        .map_err(internal)?;
+    let issued = state
+        .tokens
+        .issue(user.id, &session.id, user.token_version, BROWSER_SCOPES)
+        .map_err(internal)?;
+    state
+        .access_cookie
+        .set(&cookies, issued.token, remember.then(|| state.tokens.ttl()));
+    tracing::info!(user_id = user.id, "signed in");
+    redirect(
+        next.as_deref()
+            .and_then(safe_next)
+            .unwrap_or(DEFAULT_AFTER_SIGN_IN),
+    );
+    Ok(())
+}
+
+/// Signs the caller out; see [`crate::api::logout`].
+#[tracing::instrument(skip_all)]
+pub async fn logout() -> Result<(), AppError> {
+    let state = expect_context::<AppState>();
+    let cookies = request_cookies()?;
+    if let Caller::SignedIn(signed_in) = caller() {
+        // Server-side: a copy of the token stops working now, not when it expires.
+        state
+            .store
+            .revoke_session(&signed_in.session.id)
+            .await
+            .map_err(internal)?;
+        tracing::info!(user_id = signed_in.user.id, "signed out");
+    }
+    state.access_cookie.clear(&cookies);
+    redirect("/login");
+    Ok(())
+}
+
+/// Changes the caller's password; see [`crate::api::change_password`].
+#[tracing::instrument(skip_all)]
+pub async fn change_password(current: Password, new: Password, confirm: Password) -> Result<(), AppError> {
+    let state = expect_context::<AppState>();
+    let signed_in = signed_in_user()?;
+    if new.expose() != confirm.expose() {
+        return Err(AppError::Invalid(
+            "The new password and its confirmation differ.".into(),
+        ));
+    }
+    let current_matches = state
+        .passwords
+        .verify(
+            &SecretString::from(current.expose()),
+            Some(&signed_in.user.password_hash()),
+        )
+        .await
+        .map_err(internal)?;
+    if !current_matches {
+        return Err(AppError::WrongCurrentPassword);
+    }
+    if new.expose() == current.expose() {
+        return Err(AppError::Invalid(
+            "The new password must differ from the current one.".into(),
+        ));
+    }
+    let new = SecretString::from(new.expose());
+    password::check_policy(&new).map_err(|weak| AppError::Invalid(sentence(&weak.to_string())))?;
+    let hash = state.passwords.hash(&new).await.map_err(internal)?;
+    state
+        .store
+        .change_password_keeping_session(signed_in.user.id, &hash, &signed_in.session.id)
+        .await
+        .map_err(internal)?;
+    tracing::info!(
+        user_id = signed_in.user.id,
+        "password changed; other sessions ended"
+    );
+    Ok(())
+}
+
+/// The cookie jar of the request being served.
+fn request_cookies() -> Result<Cookies, AppError> {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<Cookies>().cloned())
+        .ok_or_else(|| internal(anyhow::anyhow!("the cookie layer is missing from the router")))
+}
+
+/// Redirects to a path of this site, as 303 See Other for a plain form post (the browser then
+/// loads the page with GET); the hydrated app follows the same `Location` itself.
+/// `location` must already be a safe path: `leptos_axum::redirect` panics on invalid headers.
+fn redirect(location: &str) {
+    leptos_axum::redirect(location);
+    if let Some(response) = use_context::<ResponseOptions>()
+        && let Ok(mut parts) = response.0.write()
+        && parts.status == Some(StatusCode::FOUND)
+    {
+        parts.status = Some(StatusCode::SEE_OTHER);
+    }
+}
+
+/// "the password must ..." → "The password must ....": a policy message as a sentence.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
+}
