@@ -1,17 +1,17 @@
 //! Passwords: the policy a new password must pass, and argon2id hashing and verification.
 //!
 //! argon2 is deliberately slow and memory-hungry (19 MiB per call with these parameters), so it
-//! never runs on an async worker: every call goes to the blocking pool, and a semaphore caps how
-//! many run at once. A flood of sign-ins then queues instead of growing memory without bound.
+//! never runs on an async worker: every call goes to a fixed pool of threads, one per core, each
+//! reusing its own argon2 memory. A flood of sign-ins then queues instead of growing memory.
 
 use std::collections::HashSet;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, oneshot};
 
 /// Shortest password accepted, in characters (OWASP ASVS 2.1.1).
 pub const MIN_CHARS: usize = 8;
@@ -77,10 +77,10 @@ impl std::fmt::Debug for PasswordHash {
     }
 }
 
-/// Hashes and verifies passwords off the async workers, a bounded number at a time.
+/// Hashes and verifies passwords on a fixed pool of argon2 threads.
 #[derive(Clone, Debug)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    pool: Argon2Pool,
     /// Hash of a random password, verified against when the user does not exist so that an
     /// unknown username costs the same time as a wrong password (no enumeration by timing).
     dummy_hash: Arc<OnceCell<PasswordHash>>,
@@ -93,12 +93,12 @@ impl Default for Passwords {
 }
 
 impl Passwords {
-    /// At most one argon2 computation per core: more would only queue inside the CPU while each
-    /// holds its 19 MiB.
+    /// Starts one argon2 thread per core: more would only queue inside the CPU while each held
+    /// its own 19 MiB.
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
-            permits: Arc::new(Semaphore::new(cores)),
+            pool: Argon2Pool::start(cores),
             dummy_hash: Arc::default(),
         }
     }
@@ -106,20 +106,35 @@ impl Passwords {
     /// Hashes `password` with argon2id, the production parameters and a fresh random salt.
     ///
     /// # Errors
-    /// The OS random source or the blocking pool failed.
+    /// The OS random source or the argon2 threads failed.
     #[tracing::instrument(skip_all)]
     pub async fn hash(&self, password: &SecretString) -> anyhow::Result<PasswordHash> {
         let password = password.clone();
-        self.run_blocking(move || {
-            let mut salt = [0u8; 16];
-            getrandom::fill(&mut salt).context("Failed to read the OS random source")?;
-            let salt = SaltString::encode_b64(&salt).context("Failed to encode a salt")?;
-            let phc = argon2id()
-                .hash_password(password.expose_secret().as_bytes(), &salt)
+        self.pool
+            .run(move |memory| {
+                let mut salt = [0u8; 16];
+                getrandom::fill(&mut salt).context("Failed to read the OS random source")?;
+                let salt = SaltString::encode_b64(&salt).context("Failed to encode a salt")?;
+                let params = production_params();
+                let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+                let output = argon2_output(
+                    &argon2,
+                    &params,
+                    password.expose_secret().as_bytes(),
+                    salt.as_salt(),
+                    memory,
+                )
                 .context("Failed to hash a password")?;
-            Ok(PasswordHash(phc.to_string()))
-        })
-        .await
+                let phc = argon2::PasswordHash {
+                    algorithm: argon2::ARGON2ID_IDENT,
+                    version: Some(Version::V0x13.into()),
+                    params: ParamsString::try_from(&params).context("Failed to encode argon2 parameters")?,
+                    salt: Some(salt.as_salt()),
+                    hash: Some(output),
+                };
+                Ok(PasswordHash(phc.to_string()))
+            })
+            .await
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no stored hash,
@@ -127,7 +142,7 @@ impl Passwords {
     /// user and for a stored hash that cannot be parsed.
     ///
     /// # Errors
-    /// Only when the blocking pool fails; a wrong password is `Ok(false)`.
+    /// Only when the argon2 threads fail; a wrong password is `Ok(false)`.
     #[tracing::instrument(skip_all)]
     pub async fn verify(
         &self,
@@ -140,16 +155,17 @@ impl Passwords {
         };
         let password = password.clone();
         let matches = self
-            .run_blocking(move || {
-                let Ok(parsed) = argon2::PasswordHash::new(phc.as_str()) else {
-                    tracing::error!("a stored password hash is not a valid PHC string");
-                    return Ok(false);
-                };
+            .pool
+            .run(move |memory| {
                 // The parameters come from the PHC string, so hashes made with older settings
                 // still verify.
-                Ok(argon2id()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok())
+                match verify_phc(password.expose_secret().as_bytes(), phc.as_str(), memory) {
+                    Ok(matches) => Ok(matches),
+                    Err(error) => {
+                        tracing::error!(%error, "a stored password hash cannot be used");
+                        Ok(false)
+                    }
+                }
             })
             .await?;
         Ok(matches && user_exists)
@@ -165,27 +181,118 @@ impl Passwords {
             })
             .await
     }
+}
 
-    async fn run_blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-    ) -> anyhow::Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .context("The password hasher is shut down")?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .context("A password task panicked")?
+/// Compares `password` with a PHC string, in constant time, on the given memory.
+fn verify_phc(
+    password: &[u8],
+    phc: &str,
+    memory: &mut Vec<Block>,
+) -> Result<bool, argon2::password_hash::Error> {
+    let parsed = argon2::PasswordHash::new(phc)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Ok(false);
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed)?;
+    let output = argon2_output(
+        &Argon2::new(algorithm, version, params.clone()),
+        &params,
+        password,
+        salt,
+        memory,
+    )?;
+    // `Output`'s equality is constant-time.
+    Ok(output == expected)
+}
+
+/// Runs argon2 in `memory`, grown to the size the parameters need and kept for the next call:
+/// the allocator never sees the 19 MiB come and go, so memory stays flat however many sign-ins
+/// arrive.
+fn argon2_output(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: Salt<'_>,
+    memory: &mut Vec<Block>,
+) -> Result<Output, argon2::password_hash::Error> {
+    let mut salt_buffer = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buffer)?;
+    memory.resize(params.block_count(), Block::default());
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(output_len, |out| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut memory[..])
+            .map_err(Into::into)
+    });
+    // A stored hash with bigger parameters than ours must not pin its memory forever.
+    if memory.len() > production_params().block_count() {
+        *memory = Vec::new();
     }
+    output
 }
 
 /// argon2id with the OWASP minimum: 19 MiB of memory, 2 passes, 1 lane.
-fn argon2id() -> Argon2<'static> {
+fn production_params() -> Params {
     // Cannot fail: the constants are within argon2's documented bounds.
-    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters")
+}
+
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// A fixed set of threads, each with its own reusable argon2 memory, taking jobs from one queue.
+/// Async callers wait for their result without blocking a runtime worker; a flood of sign-ins
+/// waits in the queue instead of allocating more memory.
+#[derive(Clone, Debug)]
+struct Argon2Pool {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Argon2Pool {
+    fn start(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..threads {
+            let queue = Arc::clone(&queue);
+            // Start-up only: without these threads no password can ever be checked.
+            std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panicking job must not take the thread with it.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+                    }
+                })
+                .expect("the OS starts the argon2 threads");
+        }
+        Self { jobs }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (reply, result) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = reply.send(work(memory));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("The argon2 threads have stopped"))?;
+        result.await.context("A password task failed")?
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +363,74 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_reference_implementation_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let passwords = Passwords::new();
+        let ours = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        let parsed = argon2::PasswordHash::new(ours.as_str()).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery staple", &parsed)
+                .is_ok()
+        );
+
+        // Older, cheaper parameters still verify: they are read from the PHC string.
+        let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+        let cheap = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        let theirs = PasswordHash::from_stored(
+            cheap
+                .hash_password(b"another passphrase", &salt)
+                .unwrap()
+                .to_string(),
+        );
+        assert!(
+            passwords
+                .verify(&secret("another passphrase"), Some(&theirs))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify(&secret("another passphrasf"), Some(&theirs))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn many_concurrent_checks_all_complete_on_the_fixed_pool() {
+        let passwords = Passwords::new();
+        let hash = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        let checks = (0..8).map(|i| {
+            let passwords = passwords.clone();
+            let hash = hash.clone();
+            tokio::spawn(async move {
+                let guess = if i % 2 == 0 {
+                    "correct horse battery staple"
+                } else {
+                    "wrong"
+                };
+                passwords.verify(&secret(guess), Some(&hash)).await.unwrap()
+            })
+        });
+        let mut results = Vec::new();
+        for check in checks.collect::<Vec<_>>() {
+            results.push(check.await.unwrap());
+        }
+        assert_eq!(results, [true, false, true, false, true, false, true, false]);
     }
 
     #[tokio::test]
