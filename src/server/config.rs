@@ -66,6 +66,10 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_REFRESH_TTL", default_value = "30d", value_name = "DURATION", value_parser = parse_duration)]
     pub refresh_ttl: Duration,
 
+    /// Turn off the OAuth2 password grant at POST /token (refresh tokens keep working).
+    #[arg(long, env = "GATEHOUSE_DISABLE_PASSWORD_GRANT")]
+    pub disable_password_grant: bool,
+
     /// Create the tutorial's demo users (johndoe, and alice disabled; password "password1") when
     /// missing. Only allowed on a loopback address.
     #[arg(long, env = "GATEHOUSE_DEMO")]
@@ -154,6 +158,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    pub disable_password_grant: bool,
     pub demo: bool,
 }
 
@@ -166,6 +171,7 @@ impl Settings {
             store: StoreSettings::in_data_dir(data_dir),
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            disable_password_grant: false,
             demo: false,
         }
     }
@@ -177,6 +183,7 @@ impl Settings {
             store: StoreSettings::from_args(args.store),
             access_ttl: args.access_ttl,
             refresh_ttl: args.refresh_ttl,
+            disable_password_grant: args.disable_password_grant,
             demo: args.demo,
         }
     }

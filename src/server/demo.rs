@@ -13,6 +13,9 @@ use crate::server::store::{NewUser, Store, StoreError};
 /// account, and why demo mode refuses to listen beyond this machine.
 const DEMO_PASSWORD: &str = "password1";
 
+/// The items each demo user starts with, as in the tutorial.
+const DEMO_ITEMS: [(&str, &str); 2] = [("Foo", "There comes my hero"), ("Bar", "The bartenders")];
+
 /// Stops demo mode from starting where others could reach it.
 ///
 /// # Errors
@@ -49,11 +52,16 @@ pub async fn seed_users(store: &Store, passwords: &Passwords) -> anyhow::Result<
             disabled,
         };
         match store.create_user(&new).await {
-            Ok(_) => tracing::warn!(
-                username,
-                disabled,
-                "DEMO MODE: created a demo user with the password \"{DEMO_PASSWORD}\""
-            ),
+            Ok(user) => {
+                for (title, description) in DEMO_ITEMS {
+                    store.add_item(user.id, title, Some(description)).await?;
+                }
+                tracing::warn!(
+                    username,
+                    disabled,
+                    "DEMO MODE: created a demo user with the password \"{DEMO_PASSWORD}\""
+                );
+            }
             Err(StoreError::DuplicateUsername(_)) => {}
             Err(error) => return Err(error.into()),
         }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod errors;
 pub mod health;
+pub mod oauth;
 pub mod startup;
 pub mod state;
 pub mod store;

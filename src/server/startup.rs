@@ -9,7 +9,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::config::get_configuration;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -28,7 +28,7 @@ use crate::server::auth::signing_key::{SigningKey, create_private_dir};
 use crate::server::config::{PublicUrl, Settings};
 use crate::server::state::AppState;
 use crate::server::store::Store;
-use crate::server::{demo, health};
+use crate::server::{demo, health, oauth};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -153,6 +153,10 @@ fn router(state: AppState) -> Router {
     // Layers run outside in: the last one added sees the request first.
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/token", post(oauth::token::token))
+        .route("/api/users/me", get(oauth::api::me))
+        .route("/api/users/me/items", get(oauth::api::my_items))
+        .route("/openapi.json", get(oauth::openapi::openapi_json))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

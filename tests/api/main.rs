@@ -4,6 +4,7 @@
 mod cli;
 mod health;
 mod helpers;
+mod oauth;
 mod pages;
 mod sign_in;
 mod startup;

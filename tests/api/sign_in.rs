@@ -214,7 +214,11 @@ async fn an_expired_token_sends_the_user_to_sign_in_and_clears_the_cookie() {
     let session = app
         .state
         .store
-        .create_session(user.id, OffsetDateTime::now_utc() + time::Duration::hours(1))
+        .create_session(
+            &user,
+            "me items",
+            OffsetDateTime::now_utc() + time::Duration::hours(1),
+        )
         .await
         .unwrap();
     let now = OffsetDateTime::now_utc().unix_timestamp();

@@ -43,6 +43,8 @@ pub enum Caller {
 pub struct SignedInUser {
     pub user: UserRow,
     pub session: SessionRow,
+    /// The scopes of the token presented (space-separated).
+    pub scope: String,
 }
 
 /// Decides who holds `token`.
@@ -67,7 +69,11 @@ pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreErro
     if user.token_version != claims.tv {
         return Ok(Caller::Visitor);
     }
-    Ok(Caller::SignedIn(Arc::new(SignedInUser { user, session })))
+    Ok(Caller::SignedIn(Arc::new(SignedInUser {
+        user,
+        session,
+        scope: claims.scope,
+    })))
 }
 
 /// Middleware: identifies the caller of every request and records it in the request.
@@ -221,7 +227,7 @@ pub async fn summary() -> Result<Option<UserSummary>, AppError> {
     let Caller::SignedIn(signed_in) = caller() else {
         return Ok(None);
     };
-    let SignedInUser { user, session } = signed_in.as_ref();
+    let SignedInUser { user, session, .. } = signed_in.as_ref();
     Ok(Some(UserSummary {
         username: user.username.clone(),
         full_name: user.full_name.clone(),

@@ -9,16 +9,15 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 use tower_cookies::Cookies;
 
-use crate::domain::{Password, Username};
+use crate::domain::Password;
 use crate::error::AppError;
+use crate::server::auth::credentials::authenticate;
 use crate::server::auth::current_user::{Caller, caller, signed_in_user};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
-use crate::server::auth::password::{self, MAX_CHARS};
+use crate::server::auth::password;
+use crate::server::auth::scopes;
 use crate::server::errors::internal;
 use crate::server::state::AppState;
-
-/// Scopes every browser session carries (the API's `me` and `items`).
-const BROWSER_SCOPES: &str = "me items";
 
 /// Signs a person in; see [`crate::api::login`].
 #[tracing::instrument(skip_all, fields(username = %username))]
@@ -30,40 +29,23 @@ pub async fn login(
 ) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
     let cookies = request_cookies()?;
-    let user = match Username::parse(&username) {
-        Ok(name) => state.store.find_user(&name).await.map_err(internal)?,
-        Err(_) => None,
+    let Some(user) = authenticate(&state, &username, password.expose())
+        .await
+        .map_err(internal)?
+    else {
+        tracing::info!("sign-in refused");
+        return Err(AppError::InvalidCredentials);
     };
-    // An over-long password cannot match (the policy never accepted one) and is not worth
-    // hashing; every other attempt costs one argon2 verification, against a dummy hash when the
-    // user does not exist, so unknown users, wrong passwords and disabled accounts all look
-    // and take the same.
-    let matches = password.expose().chars().count() <= MAX_CHARS
-        && state
-            .passwords
-            .verify(
-                &SecretString::from(password.expose()),
-                user.as_ref().map(|user| user.password_hash()).as_ref(),
-            )
-            .await
-            .map_err(internal)?;
-    let user = match user {
-        Some(user) if matches && !user.disabled => user,
-        _ => {
-            tracing::info!("sign-in refused");
-            return Err(AppError::InvalidCredentials);
-        }
-    };
-
-    let now = OffsetDateTime::now_utc();
+    // Until refresh cookies exist, a browser session lasts as long as its access token.
+    let expires_at = OffsetDateTime::now_utc() + state.tokens.ttl();
     let session = state
         .store
-        .create_session(user.id, now + state.tokens.ttl())
+        .create_session(&user, &scopes::grant(&user, None).map_err(internal)?, expires_at)
         .await
         .map_err(internal)?;
     let issued = state
         .tokens
-        .issue(user.id, &session.id, user.token_version, BROWSER_SCOPES)
+        .issue(user.id, &session.id, session.token_version, &session.scope)
         .map_err(internal)?;
     state
         .access_cookie

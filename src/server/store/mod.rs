@@ -1,9 +1,11 @@
-//! The store: user accounts and their sessions in a SQL database.
+//! The store: user accounts, their sessions and refresh tokens, and their items, in a SQL
+//! database.
 //!
 //! Callers see only [`Store`] and its methods, never SQL or a pool, so a PostgreSQL backend can
 //! slot in behind the same API. Queries are checked at run time (no `DATABASE_URL` at build time);
 //! the migrations are embedded in the binary and applied by [`Store::open`].
 
+mod items;
 mod sessions;
 mod users;
 
@@ -15,7 +17,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use sessions::SessionRow;
+pub use items::ItemRow;
+pub use sessions::{RefreshTokenRow, SessionRow};
 pub use users::{NewUser, UserRow};
 
 use crate::server::auth::signing_key::create_private_dir;

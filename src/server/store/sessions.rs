@@ -1,4 +1,5 @@
-//! Sign-in sessions: start, look up together with their user, revoke.
+//! Sign-in sessions and their refresh tokens: start, look up together with their user, spend,
+//! revoke.
 
 use anyhow::Context;
 use time::OffsetDateTime;
@@ -12,8 +13,13 @@ pub struct SessionRow {
     pub id: String,
     pub user_id: i64,
     pub created_at: OffsetDateTime,
+    /// Absolute end of the session, whatever its tokens say.
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// Space-separated scopes granted at sign-in.
+    pub scope: String,
+    /// The user's token version when the session began.
+    pub token_version: i64,
 }
 
 impl SessionRow {
@@ -21,6 +27,13 @@ impl SessionRow {
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         self.revoked_at.is_none() && self.expires_at > now
     }
+}
+
+/// A refresh token as stored: its hash, never the token.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub session_id: String,
+    pub spent_at: Option<OffsetDateTime>,
 }
 
 /// One row of the session lookup: the user's columns and the session's, renamed apart.
@@ -32,29 +45,35 @@ struct SessionAndUser {
     session_created_at: OffsetDateTime,
     session_expires_at: OffsetDateTime,
     session_revoked_at: Option<OffsetDateTime>,
+    session_scope: String,
+    session_token_version: i64,
 }
 
 impl Store {
-    /// Starts a session for a user, ending at `expires_at` at the latest.
+    /// Starts a session for `user` with the granted `scope`, ending at `expires_at` at the latest.
     ///
     /// # Errors
     /// Database failures.
     pub async fn create_session(
         &self,
-        user_id: i64,
+        user: &UserRow,
+        scope: &str,
         expires_at: OffsetDateTime,
     ) -> Result<SessionRow, StoreError> {
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).context("Failed to read the OS random source")?;
         let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
         let session = sqlx::query_as::<_, SessionRow>(
-            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?) \
-             RETURNING id, user_id, created_at, expires_at, revoked_at",
+            "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             RETURNING id, user_id, created_at, expires_at, revoked_at, scope, token_version",
         )
         .bind(id)
-        .bind(user_id)
+        .bind(user.id)
         .bind(OffsetDateTime::now_utc())
         .bind(expires_at)
+        .bind(scope)
+        .bind(user.token_version)
         .fetch_one(&self.pool)
         .await
         .context("Failed to start a session")?;
@@ -68,7 +87,8 @@ impl Store {
     pub async fn find_session(&self, session_id: &str) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
         let row = sqlx::query_as::<_, SessionAndUser>(
             "SELECT users.*, sessions.id AS session_id, sessions.created_at AS session_created_at, \
-                    sessions.expires_at AS session_expires_at, sessions.revoked_at AS session_revoked_at \
+                    sessions.expires_at AS session_expires_at, sessions.revoked_at AS session_revoked_at, \
+                    sessions.scope AS session_scope, sessions.token_version AS session_token_version \
              FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?",
         )
         .bind(session_id)
@@ -82,12 +102,15 @@ impl Store {
                 created_at: row.session_created_at,
                 expires_at: row.session_expires_at,
                 revoked_at: row.session_revoked_at,
+                scope: row.session_scope,
+                token_version: row.session_token_version,
             };
             (session, row.user)
         }))
     }
 
-    /// Ends one session. Ending an already ended session changes nothing.
+    /// Ends one session and with it every token it issued. Ending an ended session changes
+    /// nothing.
     ///
     /// # Errors
     /// Database failures.
@@ -99,6 +122,56 @@ impl Store {
             .await
             .context("Failed to revoke a session")?;
         Ok(())
+    }
+
+    /// Records a refresh token of a session by its hash. Recording the same hash twice (two
+    /// racing refreshes deriving the same successor) keeps the first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn add_refresh_token(&self, session_id: &str, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .bind(token_hash)
+        .bind(session_id)
+        .bind(OffsetDateTime::now_utc())
+        .execute(&self.pool)
+        .await
+        .context("Failed to store a refresh token")?;
+        Ok(())
+    }
+
+    /// The refresh token with this hash, if any.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>, StoreError> {
+        let row = sqlx::query_as::<_, RefreshTokenRow>(
+            "SELECT session_id, spent_at FROM refresh_tokens WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .context("Failed to look up a refresh token")?;
+        Ok(row)
+    }
+
+    /// Spends a refresh token. Returns `true` for the one caller that spent it, `false` when it
+    /// was already spent (by an earlier use or a racing one).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn spend_refresh_token(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let spent =
+            sqlx::query("UPDATE refresh_tokens SET spent_at = ? WHERE token_hash = ? AND spent_at IS NULL")
+                .bind(OffsetDateTime::now_utc())
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await
+                .context("Failed to spend a refresh token")?;
+        Ok(spent.rows_affected() == 1)
     }
 
     /// Sets a new password hash and ends every other session of the user, in one transaction:

@@ -27,6 +27,23 @@ impl UserRow {
     pub fn password_hash(&self) -> PasswordHash {
         PasswordHash::from_stored(self.password_hash.clone())
     }
+
+    /// A user that exists only in memory, for unit tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn for_tests(admin: bool) -> Self {
+        Self {
+            id: 1,
+            username: "tester".into(),
+            full_name: None,
+            email: None,
+            password_hash: String::new(),
+            disabled: false,
+            admin,
+            token_version: 0,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
 }
 
 impl std::fmt::Debug for UserRow {

@@ -1,0 +1,102 @@
+//! Scopes: what a token lets its holder do through the API.
+
+use crate::server::store::UserRow;
+
+/// Read your own account.
+pub const ME: &str = "me";
+/// Read your own items.
+pub const ITEMS: &str = "items";
+/// Administer users (admins only).
+pub const ADMIN: &str = "admin";
+
+/// Every scope, in the order they are written in a grant.
+pub const ALL: [&str; 3] = [ME, ITEMS, ADMIN];
+
+/// The scopes `user` may hold: everyone gets `me` and `items`, admins also `admin`.
+pub fn allowed_for(user: &UserRow) -> Vec<&'static str> {
+    ALL.into_iter()
+        .filter(|scope| *scope != ADMIN || user.admin)
+        .collect()
+}
+
+/// Why a requested scope cannot be granted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("unknown scope {0:?}; the scopes are me, items and admin")]
+    Unknown(String),
+    #[error("the scope {0:?} is not available to this user")]
+    NotAllowed(&'static str),
+}
+
+/// The scopes to grant `user` for a request: all they may hold when `requested` is `None`,
+/// else exactly the requested ones (space-separated, RFC 6749 §3.3), each of which they must be
+/// allowed. The result is space-separated in a fixed order.
+///
+/// # Errors
+/// A scope that does not exist or that the user may not hold.
+pub fn grant(user: &UserRow, requested: Option<&str>) -> Result<String, ScopeError> {
+    let allowed = allowed_for(user);
+    let Some(requested) = requested else {
+        return Ok(allowed.join(" "));
+    };
+    let mut granted = Vec::new();
+    for wanted in requested.split(' ').filter(|scope| !scope.is_empty()) {
+        let known = ALL
+            .into_iter()
+            .find(|scope| *scope == wanted)
+            .ok_or_else(|| ScopeError::Unknown(wanted.to_owned()))?;
+        if !allowed.contains(&known) {
+            return Err(ScopeError::NotAllowed(known));
+        }
+        granted.push(known);
+    }
+    Ok(ALL
+        .into_iter()
+        .filter(|scope| granted.contains(scope))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// Whether a space-separated grant includes `scope`.
+pub fn includes(granted: &str, scope: &str) -> bool {
+    granted.split(' ').any(|held| held == scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(admin: bool) -> UserRow {
+        UserRow::for_tests(admin)
+    }
+
+    #[test]
+    fn no_request_grants_everything_the_user_may_hold() {
+        assert_eq!(grant(&user(false), None).unwrap(), "me items");
+        assert_eq!(grant(&user(true), None).unwrap(), "me items admin");
+    }
+
+    #[test]
+    fn a_request_is_granted_exactly_in_a_fixed_order() {
+        assert_eq!(grant(&user(false), Some("items me items")).unwrap(), "me items");
+        assert_eq!(grant(&user(true), Some("admin")).unwrap(), "admin");
+    }
+
+    #[test]
+    fn unknown_or_forbidden_scopes_are_refused() {
+        assert_eq!(
+            grant(&user(false), Some("admin")),
+            Err(ScopeError::NotAllowed(ADMIN))
+        );
+        assert_eq!(
+            grant(&user(false), Some("me root")),
+            Err(ScopeError::Unknown("root".into()))
+        );
+    }
+
+    #[test]
+    fn includes_matches_whole_scopes_only() {
+        assert!(includes("me items", "items"));
+        assert!(!includes("me itemsx", "items"));
+    }
+}

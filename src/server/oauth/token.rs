@@ -1,0 +1,420 @@
+//! `POST /token`: the password and refresh-token grants of RFC 6749 (§4.3, §6), with errors as
+//! in §5.2.
+//!
+//! RFC 9700 §2.4 forbids the password grant for third-party clients. Gatehouse offers it to its
+//! own scripts and services, with the same password checks as the login form, and
+//! `--disable-password-grant` turns it off.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::server::auth::{credentials::authenticate, refresh, scopes};
+use crate::server::state::AppState;
+use crate::server::store::{SessionRow, UserRow};
+
+/// How long after a refresh token is spent a duplicate of it still gets the same successor
+/// instead of being treated as theft: long enough for racing tabs and retries, short enough
+/// that a stolen token is caught.
+pub const GRACE_WINDOW: Duration = Duration::from_secs(5);
+
+/// The same words for every failed grant: no way to tell an unknown user, a wrong password, a
+/// disabled account and a spent refresh token apart.
+const INVALID_GRANT: &str = "The credentials or the refresh token are not valid.";
+
+/// Parameters that would leak from a URL into logs and browser history.
+const SECRET_PARAMETERS: [&str; 4] = ["username", "password", "refresh_token", "client_secret"];
+
+/// The form of a token request (documentation only: the body is parsed by hand, to tell
+/// missing, empty and repeated parameters apart).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// `password` or `refresh_token`.
+    grant_type: String,
+    /// For the password grant.
+    username: Option<String>,
+    /// For the password grant.
+    password: Option<String>,
+    /// Space-separated scopes (`me`, `items`, `admin`); all the user may hold when absent.
+    scope: Option<String>,
+    /// For the refresh_token grant.
+    refresh_token: Option<String>,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT (RFC 9068) for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Opaque; spent by its first use, which returns a new one.
+    pub refresh_token: String,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}
+
+/// An error response (RFC 6749 §5.2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope` or
+    /// `server_error`.
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+impl OAuthError {
+    fn new(error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            error,
+            error_description: description.into(),
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", description)
+    }
+
+    fn invalid_grant() -> Self {
+        Self::new("invalid_grant", INVALID_GRANT)
+    }
+
+    fn server_error(headers: &HeaderMap, error: &anyhow::Error) -> Self {
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|id| id.to_str().ok())
+            .unwrap_or("unknown");
+        tracing::error!(request_id, error = format!("{error:#}"), "token request failed");
+        Self::new(
+            "server_error",
+            format!("Something went wrong on our side; try again (reference {request_id})."),
+        )
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let status = if self.error == "server_error" {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        (status, no_store(), axum::Json(self)).into_response()
+    }
+}
+
+/// Token responses carry credentials: no cache may keep them (RFC 6749 §5.1).
+fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// Issues tokens for the password and refresh-token grants.
+#[utoipa::path(
+    post,
+    path = "/token",
+    tag = "oauth2",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens issued", body = TokenResponse),
+        (status = 400, description = "invalid_request, invalid_grant, unsupported_grant_type or invalid_scope", body = OAuthError),
+        (status = 405, description = "Only POST is allowed"),
+        (status = 500, description = "server_error, with a reference to quote", body = OAuthError),
+    )
+)]
+pub async fn token(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    match grant(&state, &uri, &headers, &body).await {
+        Ok(tokens) => (StatusCode::OK, no_store(), axum::Json(tokens)).into_response(),
+        Err(Failure::OAuth(error)) => error.into_response(),
+        Err(Failure::Internal(error)) => OAuthError::server_error(&headers, &error).into_response(),
+    }
+}
+
+enum Failure {
+    OAuth(OAuthError),
+    Internal(anyhow::Error),
+}
+
+impl From<OAuthError> for Failure {
+    fn from(error: OAuthError) -> Self {
+        Self::OAuth(error)
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+async fn grant(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenResponse, Failure> {
+    let form = parse_form(uri, headers, body)?;
+    match required(&form, "grant_type")? {
+        "password" => password_grant(state, &form).await,
+        "refresh_token" => refresh_grant(state, &form).await,
+        other => Err(OAuthError::new(
+            "unsupported_grant_type",
+            format!("The grant type {other:?} is not supported; use password or refresh_token."),
+        )
+        .into()),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(username = form.get("username").map(String::as_str).unwrap_or_default()))]
+async fn password_grant(state: &AppState, form: &HashMap<String, String>) -> Result<TokenResponse, Failure> {
+    if state.settings.disable_password_grant {
+        return Err(OAuthError::new(
+            "unsupported_grant_type",
+            "The password grant is turned off on this site.",
+        )
+        .into());
+    }
+    let username = required(form, "username")?;
+    let password = required(form, "password")?;
+    let requested = optional(form, "scope")?;
+    let Some(user) = authenticate(state, username, password).await? else {
+        tracing::info!("token refused: invalid credentials");
+        return Err(OAuthError::invalid_grant().into());
+    };
+    let scope = scopes::grant(&user, requested)
+        .map_err(|error| OAuthError::new("invalid_scope", capitalize(&error.to_string())))?;
+    let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
+    let session = state.store.create_session(&user, &scope, expires_at).await?;
+    let refresh_token = refresh::generate()?;
+    state
+        .store
+        .add_refresh_token(&session.id, &refresh::hash(&refresh_token))
+        .await?;
+    tracing::info!(user_id = user.id, scope, "token issued (password grant)");
+    respond(state, &user, &session, &scope, refresh_token)
+}
+
+#[tracing::instrument(skip_all)]
+async fn refresh_grant(state: &AppState, form: &HashMap<String, String>) -> Result<TokenResponse, Failure> {
+    let presented = required(form, "refresh_token")?;
+    let requested = optional(form, "scope")?;
+    let presented_hash = refresh::hash(presented);
+    let Some(stored) = state.store.find_refresh_token(&presented_hash).await? else {
+        return Err(OAuthError::invalid_grant().into());
+    };
+    let Some((session, user)) = state.store.find_session(&stored.session_id).await? else {
+        return Err(OAuthError::invalid_grant().into());
+    };
+    let now = OffsetDateTime::now_utc();
+    if !session.is_live(now) || user.disabled || user.token_version != session.token_version {
+        return Err(OAuthError::invalid_grant().into());
+    }
+    // Spent already, by an earlier use or one racing this one: within the grace window it is a
+    // duplicate and gets the same successor; after it, someone replays an old token, so the
+    // whole session ends (RFC 9700 §4.14.2, refresh token rotation with reuse detection).
+    let spent_at = match stored.spent_at {
+        None if state.store.spend_refresh_token(&presented_hash).await? => None,
+        None => Some(now),
+        Some(spent_at) => Some(spent_at),
+    };
+    if let Some(spent_at) = spent_at
+        && now - spent_at > GRACE_WINDOW
+    {
+        state.store.revoke_session(&session.id).await?;
+        tracing::warn!(
+            user_id = user.id,
+            session_id = session.id,
+            "a spent refresh token was replayed: session revoked"
+        );
+        return Err(OAuthError::invalid_grant().into());
+    }
+    let scope = match requested {
+        None => session.scope.clone(),
+        Some(requested) => narrow(&session.scope, requested)?,
+    };
+    let successor = refresh::successor(&state.signing_key, presented);
+    state
+        .store
+        .add_refresh_token(&session.id, &refresh::hash(&successor))
+        .await?;
+    tracing::info!(user_id = user.id, "token issued (refresh grant)");
+    respond(state, &user, &session, &scope, successor)
+}
+
+fn respond(
+    state: &AppState,
+    user: &UserRow,
+    session: &SessionRow,
+    scope: &str,
+    refresh_token: String,
+) -> Result<TokenResponse, Failure> {
+    let issued = state
+        .tokens
+        .issue(user.id, &session.id, session.token_version, scope)?;
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "bearer",
+        expires_in: state.tokens.ttl().as_secs(),
+        refresh_token,
+        scope: scope.to_owned(),
+    })
+}
+
+/// A refresh may ask for fewer scopes than the session holds, never more (RFC 6749 §6).
+fn narrow(granted: &str, requested: &str) -> Result<String, OAuthError> {
+    let mut narrowed = Vec::new();
+    for scope in requested.split(' ').filter(|scope| !scope.is_empty()) {
+        if !scopes::includes(granted, scope) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                format!("The scope {scope:?} was not granted to this session."),
+            ));
+        }
+        narrowed.push(scope);
+    }
+    Ok(scopes::ALL
+        .into_iter()
+        .filter(|scope| narrowed.contains(scope))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// The body as a map, after the checks RFC 6749 asks for: the form content type, no credentials
+/// in the URL, no parameter given twice.
+fn parse_form(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request(
+            "Send the parameters as application/x-www-form-urlencoded.",
+        ));
+    }
+    if let Some(query) = uri.query() {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        if pairs
+            .iter()
+            .any(|(name, _)| SECRET_PARAMETERS.contains(&name.as_str()))
+        {
+            return Err(OAuthError::invalid_request(
+                "Credentials belong in the request body, never in the URL.",
+            ));
+        }
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|_| OAuthError::invalid_request("The request body is not a valid form."))?;
+    let mut form = HashMap::new();
+    for (name, value) in pairs {
+        if form.contains_key(&name) {
+            return Err(OAuthError::invalid_request(format!(
+                "The parameter {name} is repeated."
+            )));
+        }
+        form.insert(name, value);
+    }
+    Ok(form)
+}
+
+fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
+    optional(form, name)?
+        .ok_or_else(|| OAuthError::invalid_request(format!("The parameter {name} is missing.")))
+}
+
+/// A parameter that may be absent but, when present, must not be empty.
+fn optional<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<Option<&'a str>, OAuthError> {
+    match form.get(name).map(String::as_str) {
+        Some("") => Err(OAuthError::invalid_request(format!(
+            "The parameter {name} is empty."
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn capitalize(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        headers
+    }
+
+    #[test]
+    fn a_form_is_read_into_its_parameters() {
+        let form = parse_form(
+            &Uri::from_static("/token"),
+            &form_headers(),
+            b"grant_type=password&username=a&x=1",
+        )
+        .unwrap();
+        assert_eq!(form["grant_type"], "password");
+        assert_eq!(
+            form["x"], "1",
+            "unknown parameters are kept (and ignored by the grants)"
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_other_content_types_and_credentials_in_the_url_are_invalid_requests() {
+        let repeated = parse_form(
+            &Uri::from_static("/token"),
+            &form_headers(),
+            b"scope=me&scope=items",
+        )
+        .unwrap_err();
+        assert_eq!(repeated.error, "invalid_request");
+        let json = parse_form(&Uri::from_static("/token"), &HeaderMap::new(), b"{}").unwrap_err();
+        assert_eq!(json.error, "invalid_request");
+        let in_url = parse_form(
+            &Uri::from_static("/token?password=x"),
+            &form_headers(),
+            b"grant_type=password",
+        )
+        .unwrap_err();
+        assert!(in_url.error_description.contains("never in the URL"));
+    }
+
+    #[test]
+    fn empty_parameters_are_refused_and_absent_optional_ones_are_not() {
+        let form: HashMap<String, String> = [("scope".to_owned(), String::new())].into();
+        assert!(optional(&form, "scope").is_err());
+        assert_eq!(optional(&HashMap::new(), "scope").unwrap(), None);
+        assert!(
+            required(&HashMap::new(), "username")
+                .unwrap_err()
+                .error_description
+                .contains("missing")
+        );
+    }
+
+    #[test]
+    fn a_refresh_can_narrow_the_scopes_but_not_widen_them() {
+        assert_eq!(narrow("me items", "items").unwrap(), "items");
+        assert_eq!(narrow("me items", "admin").unwrap_err().error, "invalid_scope");
+    }
+}
