@@ -1,14 +1,11 @@
 // The profile page: account details and the password change.
 import { expect, test } from '@playwright/test';
-import { DashboardPage, LoginPage } from './fixtures/pages';
+import { DashboardPage, LoginPage, signInAs } from './fixtures/pages';
 import { PASSWORD, createUser } from './fixtures/users';
 
 test('a user changes their password and signs in with the new one', async ({ page }) => {
   const user = createUser();
-  const login = new LoginPage(page);
-  await login.goto('/profile');
-  await login.waitUntilHydrated();
-  await login.signIn(user);
+  await signInAs(page, user, '/profile');
   await expect(page.getByRole('heading', { name: 'Your profile' })).toBeVisible();
   await expect(page.getByText(user.fullName, { exact: true }).first()).toBeVisible();
 
@@ -24,6 +21,7 @@ test('a user changes their password and signs in with the new one', async ({ pag
   await expect(page.getByLabel('New password', { exact: true })).toHaveValue('');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
+  const login = new LoginPage(page);
   await expect(login.heading()).toBeVisible();
   await login.waitUntilHydrated();
   await login.signIn(user, PASSWORD);

@@ -1,6 +1,6 @@
 // Signing in through the reactive login form.
 import { expect, test } from '@playwright/test';
-import { DashboardPage, Header, LoginPage, isSameDocument, markDocument, watchForErrors } from './fixtures/pages';
+import { DashboardPage, Header, LoginPage, isSameDocument, markDocument, signInAs, watchForErrors } from './fixtures/pages';
 import { createUser } from './fixtures/users';
 
 test('a person signs in and reaches the dashboard, greeted by name', async ({ page }) => {
@@ -70,10 +70,7 @@ test('a protected page sends the visitor to sign in, then back to that page', as
 
 test('page scripts cannot see the token: the cookie is HttpOnly', async ({ page, context }) => {
   const user = createUser();
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.waitUntilHydrated();
-  await login.signIn(user);
+  await signInAs(page, user);
   await expect(new DashboardPage(page).greeting(user)).toBeVisible();
 
   expect(await page.evaluate(() => document.cookie)).not.toContain('gatehouse_access');

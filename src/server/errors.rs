@@ -58,3 +58,11 @@ pub fn with_status(error: AppError) -> AppError {
     }
     error
 }
+
+/// "the password must ..." → "The password must ....": a lower-case message as a sentence.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
+}

@@ -16,7 +16,7 @@ use crate::server::auth::current_user::{Caller, caller, signed_in_user};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::password;
 use crate::server::auth::scopes;
-use crate::server::errors::internal;
+use crate::server::errors::{internal, sentence};
 use crate::server::state::AppState;
 
 /// Signs a person in; see [`crate::api::login`].
@@ -137,12 +137,4 @@ fn redirect(location: &str) {
     {
         parts.status = Some(StatusCode::SEE_OTHER);
     }
-}
-
-/// "the password must ..." → "The password must ....": a policy message as a sentence.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    chars.next().map_or_else(String::new, |first| {
-        format!("{}{}.", first.to_uppercase(), chars.as_str())
-    })
 }

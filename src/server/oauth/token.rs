@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::server::auth::{credentials::authenticate, refresh, scopes};
+use crate::server::errors::sentence;
 use crate::server::state::AppState;
 use crate::server::store::{SessionRow, UserRow};
 
@@ -194,7 +195,7 @@ async fn password_grant(state: &AppState, form: &HashMap<String, String>) -> Res
         return Err(OAuthError::invalid_grant().into());
     };
     let scope = scopes::grant(&user, requested)
-        .map_err(|error| OAuthError::new("invalid_scope", capitalize(&error.to_string())))?;
+        .map_err(|error| OAuthError::new("invalid_scope", sentence(&error.to_string())))?;
     let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
     let session = state.store.create_session(&user, &scope, expires_at).await?;
     let refresh_token = refresh::generate()?;
@@ -342,13 +343,6 @@ fn optional<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<Option<
         ))),
         other => Ok(other),
     }
-}
-
-fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars.next().map_or_else(String::new, |first| {
-        format!("{}{}.", first.to_uppercase(), chars.as_str())
-    })
 }
 
 #[cfg(test)]
