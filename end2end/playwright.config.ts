@@ -37,7 +37,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir}`,
+    // Access tokens of 3 s (about 8 s with the validation leeway): sessions must carry on by
+    // silent refresh throughout the suite, not only in the spec written for it.
+    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s`,
     cwd: '..',
     url: `${baseURL}/healthz`,
     timeout: 30_000,

@@ -53,3 +53,52 @@ pub async fn change_password(
         .await
         .map_err(crate::server::errors::with_status)
 }
+
+/// One of the signed-in user's sessions, as the sessions list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// Names the session for [`revoke_session`]; useless without the session's tokens.
+    pub id: String,
+    /// "Firefox on Linux".
+    pub browser: String,
+    /// The address it signed in from, when known.
+    pub address: Option<String>,
+    pub started: String,
+    pub last_used: String,
+    /// The session of the browser asking.
+    pub this_device: bool,
+}
+
+/// The signed-in user's live sessions, most recently used first.
+///
+/// # Errors
+/// [`AppError::SignInRequired`], or a store failure.
+#[server(endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
+    crate::server::auth::session::list_sessions()
+        .await
+        .map_err(crate::server::errors::with_status)
+}
+
+/// Ends one of the signed-in user's sessions; it stops working at its next request.
+///
+/// # Errors
+/// [`AppError::SignInRequired`], [`AppError::Invalid`] for a session that is not theirs or has
+/// ended, or a store failure.
+#[server(endpoint = "revoke_session")]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    crate::server::auth::session::revoke_session(id)
+        .await
+        .map_err(crate::server::errors::with_status)
+}
+
+/// Ends every session of the signed-in user but this one; returns how many ended.
+///
+/// # Errors
+/// [`AppError::SignInRequired`], or a store failure.
+#[server(endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    crate::server::auth::session::revoke_other_sessions()
+        .await
+        .map_err(crate::server::errors::with_status)
+}

@@ -4,5 +4,8 @@
 pub mod account;
 pub mod session;
 
-pub use account::{ChangePassword, UserSummary, change_password, current_user};
+pub use account::{
+    ChangePassword, ListSessions, RevokeOtherSessions, RevokeSession, SessionSummary, UserSummary,
+    change_password, current_user, list_sessions, revoke_other_sessions, revoke_session,
+};
 pub use session::{Login, Logout, login, logout};

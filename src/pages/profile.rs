@@ -4,7 +4,9 @@ use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{ChangePassword, UserSummary};
+use crate::api::{
+    ChangePassword, RevokeOtherSessions, RevokeSession, SessionSummary, UserSummary, list_sessions,
+};
 use crate::components::with_user::WithUser;
 
 /// The signed-in user's own account.
@@ -31,6 +33,7 @@ pub fn ProfilePage() -> impl IntoView {
                 </dl>
             </section>
             <ChangePasswordForm/>
+            <SessionsList/>
         }/>
     }
 }
@@ -79,6 +82,77 @@ fn ChangePasswordForm() -> impl IntoView {
                     {move || if pending.get() { "Changing…" } else { "Change password" }}
                 </button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// Where the user is signed in, with a way to end any other session.
+#[component]
+fn SessionsList() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| list_sessions(),
+    );
+    let error = move || {
+        let failed = |value: Option<Result<_, crate::error::AppError>>| {
+            value.and_then(Result::err).map(|e| e.to_string())
+        };
+        failed(revoke.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| failed(revoke_others.value().get().map(|r| r.map(|_| ()))))
+    };
+    let row = move |session: SessionSummary| {
+        let label = format!(
+            "Sign out {} from {}",
+            session.browser,
+            session
+                .address
+                .clone()
+                .unwrap_or_else(|| "an unknown address".into())
+        );
+        view! {
+            <li class="session" aria-current=session.this_device.then_some("true")>
+                <div>
+                    <strong>{session.browser.clone()}</strong>
+                    {session.this_device.then(|| view! { <span class="badge">"This device"</span> })}
+                    <p class="hint">
+                        {session.address.clone().unwrap_or_else(|| "Unknown address".into())}
+                        " · signed in " {session.started.clone()} " · last used " {session.last_used.clone()}
+                    </p>
+                </div>
+                {(!session.this_device).then(|| view! {
+                    <ActionForm action=revoke attr:class="inline">
+                        <input type="hidden" name="id" value=session.id.clone()/>
+                        <button type="submit" class="button secondary small" aria-label=label.clone()>"Sign out"</button>
+                    </ActionForm>
+                })}
+            </li>
+        }
+    };
+
+    view! {
+        <section class="card">
+            <h2>"Where you are signed in"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => {
+                            let others = list.iter().filter(|session| !session.this_device).count();
+                            view! {
+                                <ul class="sessions" aria-label="Sessions">{list.into_iter().map(row).collect_view()}</ul>
+                                {(others > 0).then(|| view! {
+                                    <ActionForm action=revoke_others>
+                                        <button type="submit" class="button secondary">"Sign out everywhere else"</button>
+                                    </ActionForm>
+                                })}
+                            }.into_any()
+                        }
+                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="form-status form-error" aria-live="polite">{error}</p>
         </section>
     }
 }

@@ -66,6 +66,10 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_REFRESH_TTL", default_value = "30d", value_name = "DURATION", value_parser = parse_duration)]
     pub refresh_ttl: Duration,
 
+    /// A browser session without "keep me signed in" ends after this long without use.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE", default_value = "12h", value_name = "DURATION", value_parser = parse_duration)]
+    pub session_idle: Duration,
+
     /// Turn off the OAuth2 password grant at POST /token (refresh tokens keep working).
     #[arg(long, env = "GATEHOUSE_DISABLE_PASSWORD_GRANT")]
     pub disable_password_grant: bool,
@@ -158,6 +162,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    pub session_idle: Duration,
     pub disable_password_grant: bool,
     pub demo: bool,
 }
@@ -171,6 +176,7 @@ impl Settings {
             store: StoreSettings::in_data_dir(data_dir),
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            session_idle: Duration::from_secs(12 * 60 * 60),
             disable_password_grant: false,
             demo: false,
         }
@@ -183,6 +189,7 @@ impl Settings {
             store: StoreSettings::from_args(args.store),
             access_ttl: args.access_ttl,
             refresh_ttl: args.refresh_ttl,
+            session_idle: args.session_idle,
             disable_password_grant: args.disable_password_grant,
             demo: args.demo,
         }

@@ -20,7 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
-use crate::server::auth::cookies::AccessCookie;
+use crate::server::auth::cookies::AuthCookies;
 use crate::server::auth::current_user::{guard_pages, identify_caller};
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
@@ -86,7 +86,7 @@ impl Application {
                 public_url.origin(),
                 settings.access_ttl,
             )),
-            access_cookie: AccessCookie::new(&public_url),
+            auth_cookies: AuthCookies::new(&public_url),
             public_url,
             store,
             passwords,
@@ -123,10 +123,15 @@ impl Application {
             "Gatehouse is serving on http://{}",
             self.addr()
         );
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("The server stopped with an error")?;
+        let purge = tokio::spawn(purge_periodically(self.state.store.clone()));
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("The server stopped with an error")?;
+        purge.abort();
         self.state.store.close().await;
         tracing::info!("Gatehouse stopped");
         Ok(())
@@ -178,6 +183,24 @@ async fn no_store_when_setting_cookies(mut response: Response) -> Response {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// How often ended sessions and spent refresh tokens are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Keeps the store from growing without bound: deletes what can never be used again. A failed
+/// round is logged and tried again at the next one.
+async fn purge_periodically(store: Store) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        match store.purge(time::OffsetDateTime::now_utc()).await {
+            Ok((sessions, refresh_tokens)) => {
+                tracing::info!(sessions, refresh_tokens, "purged ended sessions")
+            }
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "purging ended sessions failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::server::auth::cookies::AccessCookie;
+use crate::server::auth::cookies::AuthCookies;
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::{password::Passwords, signing_key::SigningKey};
 use crate::server::config::{PublicUrl, Settings};
@@ -20,7 +20,7 @@ pub struct AppState {
     pub signing_key: Arc<SigningKey>,
     /// Issues and checks access tokens with that key.
     pub tokens: Arc<AccessTokens>,
-    pub access_cookie: AccessCookie,
+    pub auth_cookies: AuthCookies,
     pub settings: Arc<Settings>,
     /// The configured public URL, or `http://` + the bound address.
     pub public_url: PublicUrl,

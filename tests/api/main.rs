@@ -6,5 +6,6 @@ mod health;
 mod helpers;
 mod oauth;
 mod pages;
+mod sessions;
 mod sign_in;
 mod startup;

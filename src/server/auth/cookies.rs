@@ -1,9 +1,10 @@
-//! The access-token cookie: its name and attributes, decided here and nowhere else.
+//! The two session cookies, access token and refresh token: their names and attributes,
+//! decided here and nowhere else.
 //!
-//! HttpOnly keeps the token away from page scripts. `SameSite=Lax` keeps the browser from sending
-//! it on cross-site sub-requests and form posts, which blocks most CSRF on its own. On an https
-//! site the cookie is `Secure` with the `__Host-` prefix, which forbids a `Domain` and pins
-//! `Path=/`, so a sibling subdomain cannot plant or overwrite it.
+//! HttpOnly keeps the tokens away from page scripts. `SameSite=Lax` keeps the browser from
+//! sending them on cross-site sub-requests and form posts, which blocks most CSRF on its own. On
+//! an https site they are `Secure` with the `__Host-` prefix, which forbids a `Domain` and pins
+//! `Path=/`, so a sibling subdomain cannot plant or overwrite them.
 
 use std::time::Duration;
 
@@ -12,52 +13,86 @@ use tower_cookies::{Cookie, Cookies};
 
 use crate::server::config::PublicUrl;
 
-const NAME: &str = "gatehouse_access";
-const SECURE_NAME: &str = "__Host-gatehouse_access";
+const ACCESS: &str = "gatehouse_access";
+const REFRESH: &str = "gatehouse_refresh";
 
-/// Where and how the access token is kept in the browser.
+/// Where and how the tokens are kept in the browser.
 #[derive(Debug, Clone)]
-pub struct AccessCookie {
+pub struct AuthCookies {
     secure: bool,
 }
 
-impl AccessCookie {
+/// How long the browser should keep the cookies: for a "keep me signed in" session, as long as
+/// each token lives; otherwise until the browser closes (`None`).
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+}
+
+impl AuthCookies {
     pub fn new(public_url: &PublicUrl) -> Self {
         Self {
             secure: public_url.is_https(),
         }
     }
 
-    /// The cookie's name: with the `__Host-` prefix on https.
-    pub fn name(&self) -> &'static str {
-        if self.secure { SECURE_NAME } else { NAME }
+    /// The access cookie's name: with the `__Host-` prefix on https.
+    pub fn access_name(&self) -> String {
+        self.name(ACCESS)
     }
 
-    /// The token the request carries, if any.
-    pub fn read(&self, cookies: &Cookies) -> Option<String> {
-        cookies.get(self.name()).map(|cookie| cookie.value().to_owned())
+    /// The refresh cookie's name: with the `__Host-` prefix on https.
+    pub fn refresh_name(&self) -> String {
+        self.name(REFRESH)
     }
 
-    /// Stores `token`. With `lifetime` the cookie persists that long ("remember me"); without,
-    /// it ends with the browser session. Either way the token's own expiry still applies.
-    pub fn set(&self, cookies: &Cookies, token: String, lifetime: Option<Duration>) {
-        let mut cookie = self.build(token);
-        if let Some(lifetime) = lifetime {
-            cookie.set_max_age(time::Duration::try_from(lifetime).ok());
+    /// The access token the request carries, if any.
+    pub fn read_access(&self, cookies: &Cookies) -> Option<String> {
+        cookies
+            .get(&self.access_name())
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// The refresh token the request carries, if any.
+    pub fn read_refresh(&self, cookies: &Cookies) -> Option<String> {
+        cookies
+            .get(&self.refresh_name())
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// Stores both tokens; see [`Lifetimes`].
+    pub fn set(&self, cookies: &Cookies, access: String, refresh: String, lifetimes: Option<Lifetimes>) {
+        let mut access = self.build(self.access_name(), access);
+        let mut refresh = self.build(self.refresh_name(), refresh);
+        if let Some(lifetimes) = lifetimes {
+            access.set_max_age(time::Duration::try_from(lifetimes.access).ok());
+            refresh.set_max_age(time::Duration::try_from(lifetimes.refresh).ok());
         }
-        cookies.add(cookie);
+        cookies.add(access);
+        cookies.add(refresh);
     }
 
-    /// Removes the cookie, with the same attributes it was set with so the browser matches it.
+    /// Removes both cookies, with the attributes they were set with so the browser matches them.
     pub fn clear(&self, cookies: &Cookies) {
-        let mut cookie = self.build(String::new());
-        cookie.set_max_age(time::Duration::ZERO);
-        cookie.set_expires(time::OffsetDateTime::UNIX_EPOCH);
-        cookies.add(cookie);
+        for name in [self.access_name(), self.refresh_name()] {
+            let mut cookie = self.build(name, String::new());
+            cookie.set_max_age(time::Duration::ZERO);
+            cookie.set_expires(time::OffsetDateTime::UNIX_EPOCH);
+            cookies.add(cookie);
+        }
     }
 
-    fn build(&self, value: String) -> Cookie<'static> {
-        Cookie::build((self.name(), value))
+    fn name(&self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    fn build(&self, name: String, value: String) -> Cookie<'static> {
+        Cookie::build((name, value))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -70,45 +105,56 @@ impl AccessCookie {
 mod tests {
     use super::*;
 
-    fn cookie_header(public_url: &str, act: impl FnOnce(&AccessCookie, &Cookies)) -> String {
+    fn set_cookie_headers(public_url: &str, act: impl FnOnce(&AuthCookies, &Cookies)) -> Vec<String> {
         let cookies = Cookies::default();
-        let access = AccessCookie::new(&PublicUrl::parse(public_url).unwrap());
-        act(&access, &cookies);
-        cookies
-            .list()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        let auth = AuthCookies::new(&PublicUrl::parse(public_url).unwrap());
+        act(&auth, &cookies);
+        let mut headers: Vec<String> = cookies.list().iter().map(ToString::to_string).collect();
+        headers.sort();
+        headers
     }
 
     #[test]
-    fn on_http_the_cookie_is_httponly_lax_and_site_wide() {
-        let header = cookie_header("http://127.0.0.1:3000", |access, cookies| {
-            access.set(cookies, "t".into(), None)
-        });
-        assert_eq!(header, "gatehouse_access=t; HttpOnly; SameSite=Lax; Path=/");
-    }
-
-    #[test]
-    fn on_https_the_cookie_is_secure_with_the_host_prefix() {
-        let header = cookie_header("https://login.example.com", |access, cookies| {
-            access.set(cookies, "t".into(), Some(Duration::from_secs(900)));
+    fn on_http_the_cookies_are_httponly_lax_and_site_wide_and_end_with_the_browser() {
+        let headers = set_cookie_headers("http://127.0.0.1:3000", |auth, cookies| {
+            auth.set(cookies, "a".into(), "r".into(), None);
         });
         assert_eq!(
-            header,
-            "__Host-gatehouse_access=t; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=900"
+            headers,
+            [
+                "gatehouse_access=a; HttpOnly; SameSite=Lax; Path=/",
+                "gatehouse_refresh=r; HttpOnly; SameSite=Lax; Path=/"
+            ]
         );
     }
 
     #[test]
-    fn clearing_keeps_the_attributes_and_expires_at_once() {
-        let header = cookie_header("https://login.example.com", |access, cookies| {
-            access.clear(cookies)
+    fn on_https_the_cookies_are_secure_with_the_host_prefix_and_remembered_as_long_as_their_tokens() {
+        let headers = set_cookie_headers("https://login.example.com", |auth, cookies| {
+            let lifetimes = Lifetimes {
+                access: Duration::from_secs(900),
+                refresh: Duration::from_secs(86_400),
+            };
+            auth.set(cookies, "a".into(), "r".into(), Some(lifetimes));
         });
-        assert!(
-            header.starts_with("__Host-gatehouse_access=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0"),
-            "{header}"
+        assert_eq!(
+            headers,
+            [
+                "__Host-gatehouse_access=a; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=900",
+                "__Host-gatehouse_refresh=r; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"
+            ]
         );
+    }
+
+    #[test]
+    fn clearing_keeps_the_attributes_and_expires_both_at_once() {
+        let headers = set_cookie_headers("https://login.example.com", |auth, cookies| auth.clear(cookies));
+        assert_eq!(headers.len(), 2);
+        for header in headers {
+            assert!(
+                header.contains("=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0"),
+                "{header}"
+            );
+        }
     }
 }

@@ -19,7 +19,9 @@ use tower_cookies::Cookies;
 
 use crate::api::UserSummary;
 use crate::error::AppError;
+use crate::server::auth::cookies::Lifetimes;
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
+use crate::server::auth::refresh::{self, Rotation};
 use crate::server::errors::internal;
 use crate::server::state::AppState;
 use crate::server::store::{SessionRow, StoreError, UserRow};
@@ -58,7 +60,8 @@ pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreErro
     let Some((session, user)) = state.store.find_session(&claims.sid).await? else {
         return Ok(Caller::Visitor);
     };
-    if user.id.to_string() != claims.sub || !session.is_live(OffsetDateTime::now_utc()) {
+    let now = OffsetDateTime::now_utc();
+    if user.id.to_string() != claims.sub || !session.is_live(now, state.settings.session_idle) {
         return Ok(Caller::Visitor);
     }
     // Checked before the token version, which disabling also raises, so the person can be told
@@ -69,6 +72,7 @@ pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreErro
     if user.token_version != claims.tv {
         return Ok(Caller::Visitor);
     }
+    state.store.touch_session(&session, now).await?;
     Ok(Caller::SignedIn(Arc::new(SignedInUser {
         user,
         session,
@@ -77,8 +81,12 @@ pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreErro
 }
 
 /// Middleware: identifies the caller of every request and records it in the request.
-/// A cookie that no longer identifies anyone is cleared; every response to a request that
-/// carried the cookie is `Cache-Control: no-store`, so no cache keeps a personal page.
+///
+/// When the access token has expired (or is missing) but the refresh cookie is good, the
+/// session goes on silently: the refresh token is rotated, both cookies are set on this
+/// response and the request is served as signed in. Cookies that no longer identify anyone
+/// are cleared; every response to a request that carried them is `Cache-Control: no-store`, so
+/// no cache keeps a personal page.
 pub async fn identify_caller(
     State(state): State<AppState>,
     cookies: Cookies,
@@ -89,25 +97,84 @@ pub async fn identify_caller(
     if is_static(request.uri().path()) {
         return next.run(request).await;
     }
-    let token = state.access_cookie.read(&cookies);
-    let caller = match &token {
-        None => Caller::Visitor,
-        Some(token) => match identify(&state, token).await {
-            Ok(caller) => caller,
-            Err(error) => return store_unavailable(&request, &error),
-        },
+    let access = state.auth_cookies.read_access(&cookies);
+    let refresh = state.auth_cookies.read_refresh(&cookies);
+    let caller = match identify_from_cookies(&state, &cookies, access.as_deref(), refresh.as_deref()).await {
+        Ok(caller) => caller,
+        Err(error) => return store_unavailable(&request, &error),
     };
-    if token.is_some() && !matches!(caller, Caller::SignedIn(_)) {
-        state.access_cookie.clear(&cookies);
+    let had_cookies = access.is_some() || refresh.is_some();
+    if had_cookies && !matches!(caller, Caller::SignedIn(_)) {
+        state.auth_cookies.clear(&cookies);
     }
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
-    if token.is_some() {
+    if had_cookies {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+async fn identify_from_cookies(
+    state: &AppState,
+    cookies: &Cookies,
+    access: Option<&str>,
+    refresh: Option<&str>,
+) -> Result<Caller, StoreError> {
+    let caller = match access {
+        Some(token) => identify(state, token).await?,
+        None => Caller::Visitor,
+    };
+    let (Caller::Visitor, Some(refresh)) = (&caller, refresh) else {
+        return Ok(caller);
+    };
+    Ok(match refresh::rotate(state, refresh).await? {
+        Rotation::Rotated {
+            session,
+            user,
+            successor,
+        } => {
+            if let Err(error) = set_session_cookies(state, cookies, &user, &session, successor) {
+                tracing::error!(error = format!("{error:#}"), "cannot issue an access token");
+                return Ok(Caller::Visitor);
+            }
+            tracing::debug!(user_id = user.id, "session refreshed silently");
+            let scope = session.scope.clone();
+            Caller::SignedIn(Arc::new(SignedInUser { user, session, scope }))
+        }
+        Rotation::Refused => Caller::Visitor,
+        Rotation::Disabled => Caller::Disabled,
+    })
+}
+
+/// Issues an access token for `session` and sets it with `refresh_token` in the two cookies,
+/// kept by the browser as long as the tokens live for a "keep me signed in" session, else
+/// until the browser closes. Returns nothing of the tokens: they never reach a page.
+///
+/// # Errors
+/// The token could not be signed.
+pub fn set_session_cookies(
+    state: &AppState,
+    cookies: &Cookies,
+    user: &UserRow,
+    session: &SessionRow,
+    refresh_token: String,
+) -> anyhow::Result<()> {
+    let issued = state
+        .tokens
+        .issue(user.id, &session.id, session.token_version, &session.scope)?;
+    let lifetimes = session.persistent.then(|| Lifetimes {
+        access: state.tokens.ttl(),
+        refresh: (session.expires_at - OffsetDateTime::now_utc())
+            .try_into()
+            .unwrap_or_default(),
+    });
+    state
+        .auth_cookies
+        .set(cookies, issued.token, refresh_token, lifetimes);
+    Ok(())
 }
 
 /// Middleware: the redirects that depend on who is calling, answered before any page renders.
@@ -239,7 +306,7 @@ pub async fn summary() -> Result<Option<UserSummary>, AppError> {
 }
 
 /// "28 November 2026, 14:05 UTC".
-fn human_time(at: OffsetDateTime) -> Result<String, time::error::Format> {
+pub fn human_time(at: OffsetDateTime) -> Result<String, time::error::Format> {
     at.to_offset(time::UtcOffset::UTC).format(format_description!(
         "[day padding:none] [month repr:long] [year], [hour]:[minute] UTC"
     ))

@@ -5,13 +5,97 @@
 //! refresh racing another one (two tabs, two instances) within the grace window receive the same
 //! new token instead of being taken for a thief.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
 use crate::server::auth::signing_key::SigningKey;
+use crate::server::state::AppState;
+use crate::server::store::{SessionRow, StoreError, UserRow};
+
+/// How long after a refresh token is spent a duplicate of it still gets the same successor
+/// instead of being treated as theft: long enough for racing tabs, a page and its server
+/// functions, or retries; short enough that a stolen token is caught.
+pub const GRACE_WINDOW: Duration = Duration::from_secs(5);
+
+/// The outcome of presenting a refresh token.
+// Returned once per refresh and consumed at once, never stored: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Rotation {
+    /// The token was good: here is its successor, for a session that is still live.
+    Rotated {
+        session: SessionRow,
+        user: UserRow,
+        successor: String,
+    },
+    /// Unknown, spent long ago (the session is now revoked), or its session has ended.
+    Refused,
+    /// The token was good but its user has been disabled.
+    Disabled,
+}
+
+/// Spends `presented` and returns its successor, for `POST /token` and the browser's silent
+/// refresh alike.
+///
+/// A token already spent (by an earlier use or one racing this one) gets the same successor
+/// within [`GRACE_WINDOW`]; after it, someone replays an old token, so the whole session ends
+/// (refresh token rotation with reuse detection, RFC 9700 §4.14.2).
+///
+/// # Errors
+/// Only when the store fails.
+pub async fn rotate(state: &AppState, presented: &str) -> Result<Rotation, StoreError> {
+    let presented_hash = hash(presented);
+    let Some(stored) = state.store.find_refresh_token(&presented_hash).await? else {
+        return Ok(Rotation::Refused);
+    };
+    let Some((session, user)) = state.store.find_session(&stored.session_id).await? else {
+        return Ok(Rotation::Refused);
+    };
+    let now = OffsetDateTime::now_utc();
+    if !session.is_live(now, state.settings.session_idle) || user.token_version != session.token_version {
+        return Ok(if user.disabled && session.revoked_at.is_none() {
+            Rotation::Disabled
+        } else {
+            Rotation::Refused
+        });
+    }
+    if user.disabled {
+        return Ok(Rotation::Disabled);
+    }
+    let spent_at = match stored.spent_at {
+        None if state.store.spend_refresh_token(&presented_hash).await? => None,
+        None => Some(now),
+        Some(spent_at) => Some(spent_at),
+    };
+    if let Some(spent_at) = spent_at
+        && now - spent_at > GRACE_WINDOW
+    {
+        state.store.revoke_session(&session.id).await?;
+        tracing::warn!(
+            user_id = user.id,
+            session_id = session.id,
+            "a spent refresh token was replayed: session revoked"
+        );
+        return Ok(Rotation::Refused);
+    }
+    let successor = successor(&state.signing_key, presented);
+    state
+        .store
+        .add_refresh_token(&session.id, &hash(&successor))
+        .await?;
+    state.store.touch_session(&session, now).await?;
+    Ok(Rotation::Rotated {
+        session,
+        user,
+        successor,
+    })
+}
 
 /// A new, random refresh token.
 ///

@@ -9,13 +9,16 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 use tower_cookies::Cookies;
 
+use crate::api::SessionSummary;
 use crate::domain::Password;
 use crate::error::AppError;
 use crate::server::auth::credentials::authenticate;
-use crate::server::auth::current_user::{Caller, caller, signed_in_user};
+use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies, signed_in_user};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::password;
+use crate::server::auth::refresh;
 use crate::server::auth::scopes;
+use crate::server::client::{describe_user_agent, session_origin};
 use crate::server::errors::{internal, sentence};
 use crate::server::state::AppState;
 
@@ -36,20 +39,24 @@ pub async fn login(
         tracing::info!("sign-in refused");
         return Err(AppError::InvalidCredentials);
     };
-    // Until refresh cookies exist, a browser session lasts as long as its access token.
-    let expires_at = OffsetDateTime::now_utc() + state.tokens.ttl();
+    // The session's absolute end; without "keep me signed in" it also ends after
+    // `--session-idle` without use, and its cookies when the browser closes.
+    let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
+    let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts")))?;
+    let origin = session_origin(&parts.headers, &parts.extensions, remember);
+    let scope = scopes::grant(&user, None).map_err(internal)?;
     let session = state
         .store
-        .create_session(&user, &scopes::grant(&user, None).map_err(internal)?, expires_at)
+        .create_session(&user, &scope, expires_at, &origin)
         .await
         .map_err(internal)?;
-    let issued = state
-        .tokens
-        .issue(user.id, &session.id, session.token_version, &session.scope)
-        .map_err(internal)?;
+    let refresh_token = refresh::generate().map_err(internal)?;
     state
-        .access_cookie
-        .set(&cookies, issued.token, remember.then(|| state.tokens.ttl()));
+        .store
+        .add_refresh_token(&session.id, &refresh::hash(&refresh_token))
+        .await
+        .map_err(internal)?;
+    set_session_cookies(&state, &cookies, &user, &session, refresh_token).map_err(internal)?;
     tracing::info!(user_id = user.id, "signed in");
     redirect(
         next.as_deref()
@@ -73,7 +80,7 @@ pub async fn logout() -> Result<(), AppError> {
             .map_err(internal)?;
         tracing::info!(user_id = signed_in.user.id, "signed out");
     }
-    state.access_cookie.clear(&cookies);
+    state.auth_cookies.clear(&cookies);
     redirect("/login");
     Ok(())
 }
@@ -137,4 +144,65 @@ fn redirect(location: &str) {
     {
         parts.status = Some(StatusCode::SEE_OTHER);
     }
+}
+
+/// The caller's live sessions; see [`crate::api::list_sessions`].
+pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
+    let state = expect_context::<AppState>();
+    let signed_in = signed_in_user()?;
+    let now = OffsetDateTime::now_utc();
+    let sessions = state
+        .store
+        .sessions_of(signed_in.user.id, now)
+        .await
+        .map_err(internal)?;
+    sessions
+        .into_iter()
+        .filter(|session| session.is_live(now, state.settings.session_idle))
+        .map(|session| {
+            Ok(SessionSummary {
+                browser: describe_user_agent(session.user_agent.as_deref()),
+                address: session.ip_address.clone(),
+                started: human_time(session.created_at).map_err(internal)?,
+                last_used: human_time(session.last_used_at.unwrap_or(session.created_at))
+                    .map_err(internal)?,
+                this_device: session.id == signed_in.session.id,
+                id: session.id,
+            })
+        })
+        .collect()
+}
+
+/// Ends one of the caller's sessions; see [`crate::api::revoke_session`].
+#[tracing::instrument(skip_all)]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    let state = expect_context::<AppState>();
+    let signed_in = signed_in_user()?;
+    if !state
+        .store
+        .revoke_session_of(signed_in.user.id, &id)
+        .await
+        .map_err(internal)?
+    {
+        return Err(AppError::Invalid("That session has already ended.".into()));
+    }
+    tracing::info!(
+        user_id = signed_in.user.id,
+        "a session was revoked from the sessions list"
+    );
+    Ok(())
+}
+
+/// Ends the caller's other sessions; see [`crate::api::revoke_other_sessions`].
+#[tracing::instrument(skip_all)]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    let state = expect_context::<AppState>();
+    let signed_in = signed_in_user()?;
+    let ended = state
+        .store
+        .revoke_other_sessions(signed_in.user.id, &signed_in.session.id)
+        .await
+        .map_err(internal)?;
+    tracing::info!(user_id = signed_in.user.id, ended, "signed out everywhere else");
+    Ok(ended)
 }

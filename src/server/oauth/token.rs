@@ -5,26 +5,21 @@
 //! own scripts and services, with the same password checks as the login form, and
 //! `--disable-password-grant` turns it off.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::server::auth::{credentials::authenticate, refresh, scopes};
+use crate::server::auth::refresh::{self, Rotation};
+use crate::server::auth::{credentials::authenticate, scopes};
+use crate::server::client::session_origin;
 use crate::server::errors::sentence;
 use crate::server::state::AppState;
-use crate::server::store::{SessionRow, UserRow};
-
-/// How long after a refresh token is spent a duplicate of it still gets the same successor
-/// instead of being treated as theft: long enough for racing tabs and retries, short enough
-/// that a stolen token is caught.
-pub const GRACE_WINDOW: Duration = Duration::from_secs(5);
+use crate::server::store::{SessionOrigin, SessionRow, UserRow};
 
 /// The same words for every failed grant: no way to tell an unknown user, a wrong password, a
 /// disabled account and a spent refresh token apart.
@@ -135,8 +130,16 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
         (status = 500, description = "server_error, with a reference to quote", body = OAuthError),
     )
 )]
-pub async fn token(State(state): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    match grant(&state, &uri, &headers, &body).await {
+pub async fn token(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
+    // Programs refresh when they need to, hours apart: their sessions have no idle limit.
+    let origin = session_origin(&headers, &extensions, true);
+    match grant(&state, &uri, &headers, &body, &origin).await {
         Ok(tokens) => (StatusCode::OK, no_store(), axum::Json(tokens)).into_response(),
         Err(Failure::OAuth(error)) => error.into_response(),
         Err(Failure::Internal(error)) => OAuthError::server_error(&headers, &error).into_response(),
@@ -165,10 +168,11 @@ async fn grant(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    origin: &SessionOrigin,
 ) -> Result<TokenResponse, Failure> {
     let form = parse_form(uri, headers, body)?;
     match required(&form, "grant_type")? {
-        "password" => password_grant(state, &form).await,
+        "password" => password_grant(state, &form, origin).await,
         "refresh_token" => refresh_grant(state, &form).await,
         other => Err(OAuthError::new(
             "unsupported_grant_type",
@@ -179,7 +183,11 @@ async fn grant(
 }
 
 #[tracing::instrument(skip_all, fields(username = form.get("username").map(String::as_str).unwrap_or_default()))]
-async fn password_grant(state: &AppState, form: &HashMap<String, String>) -> Result<TokenResponse, Failure> {
+async fn password_grant(
+    state: &AppState,
+    form: &HashMap<String, String>,
+    origin: &SessionOrigin,
+) -> Result<TokenResponse, Failure> {
     if state.settings.disable_password_grant {
         return Err(OAuthError::new(
             "unsupported_grant_type",
@@ -197,7 +205,10 @@ async fn password_grant(state: &AppState, form: &HashMap<String, String>) -> Res
     let scope = scopes::grant(&user, requested)
         .map_err(|error| OAuthError::new("invalid_scope", sentence(&error.to_string())))?;
     let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
-    let session = state.store.create_session(&user, &scope, expires_at).await?;
+    let session = state
+        .store
+        .create_session(&user, &scope, expires_at, origin)
+        .await?;
     let refresh_token = refresh::generate()?;
     state
         .store
@@ -211,45 +222,18 @@ async fn password_grant(state: &AppState, form: &HashMap<String, String>) -> Res
 async fn refresh_grant(state: &AppState, form: &HashMap<String, String>) -> Result<TokenResponse, Failure> {
     let presented = required(form, "refresh_token")?;
     let requested = optional(form, "scope")?;
-    let presented_hash = refresh::hash(presented);
-    let Some(stored) = state.store.find_refresh_token(&presented_hash).await? else {
+    let Rotation::Rotated {
+        session,
+        user,
+        successor,
+    } = refresh::rotate(state, presented).await?
+    else {
         return Err(OAuthError::invalid_grant().into());
     };
-    let Some((session, user)) = state.store.find_session(&stored.session_id).await? else {
-        return Err(OAuthError::invalid_grant().into());
-    };
-    let now = OffsetDateTime::now_utc();
-    if !session.is_live(now) || user.disabled || user.token_version != session.token_version {
-        return Err(OAuthError::invalid_grant().into());
-    }
-    // Spent already, by an earlier use or one racing this one: within the grace window it is a
-    // duplicate and gets the same successor; after it, someone replays an old token, so the
-    // whole session ends (RFC 9700 §4.14.2, refresh token rotation with reuse detection).
-    let spent_at = match stored.spent_at {
-        None if state.store.spend_refresh_token(&presented_hash).await? => None,
-        None => Some(now),
-        Some(spent_at) => Some(spent_at),
-    };
-    if let Some(spent_at) = spent_at
-        && now - spent_at > GRACE_WINDOW
-    {
-        state.store.revoke_session(&session.id).await?;
-        tracing::warn!(
-            user_id = user.id,
-            session_id = session.id,
-            "a spent refresh token was replayed: session revoked"
-        );
-        return Err(OAuthError::invalid_grant().into());
-    }
     let scope = match requested {
         None => session.scope.clone(),
         Some(requested) => narrow(&session.scope, requested)?,
     };
-    let successor = refresh::successor(&state.signing_key, presented);
-    state
-        .store
-        .add_refresh_token(&session.id, &refresh::hash(&successor))
-        .await?;
     tracing::info!(user_id = user.id, "token issued (refresh grant)");
     respond(state, &user, &session, &scope, successor)
 }

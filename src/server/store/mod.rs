@@ -18,7 +18,7 @@ use sqlx::sqlite::{
 };
 
 pub use items::ItemRow;
-pub use sessions::{RefreshTokenRow, SessionRow};
+pub use sessions::{RefreshTokenRow, SessionOrigin, SessionRow};
 pub use users::{NewUser, UserRow};
 
 use crate::server::auth::signing_key::create_private_dir;

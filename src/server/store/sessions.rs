@@ -20,14 +20,34 @@ pub struct SessionRow {
     pub scope: String,
     /// The user's token version when the session began.
     pub token_version: i64,
+    /// The last time a request of this session was seen (at most a minute out of date).
+    pub last_used_at: Option<OffsetDateTime>,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    /// "Keep me signed in": no idle limit, only the absolute end.
+    pub persistent: bool,
 }
 
 impl SessionRow {
-    /// Neither revoked nor past its absolute end.
-    pub fn is_live(&self, now: OffsetDateTime) -> bool {
-        self.revoked_at.is_none() && self.expires_at > now
+    /// Neither revoked, nor past its absolute end, nor (unless persistent) idle for longer
+    /// than `idle_limit`.
+    pub fn is_live(&self, now: OffsetDateTime, idle_limit: std::time::Duration) -> bool {
+        let last_used = self.last_used_at.unwrap_or(self.created_at);
+        self.revoked_at.is_none()
+            && self.expires_at > now
+            && (self.persistent || now - last_used <= idle_limit)
     }
 }
+
+/// Where a session was started from, for the sessions list.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOrigin {
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    pub persistent: bool,
+}
+
+const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, scope, token_version, last_used_at, user_agent, ip_address, persistent";
 
 /// A refresh token as stored: its hash, never the token.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -47,6 +67,10 @@ struct SessionAndUser {
     session_revoked_at: Option<OffsetDateTime>,
     session_scope: String,
     session_token_version: i64,
+    session_last_used_at: Option<OffsetDateTime>,
+    session_user_agent: Option<String>,
+    session_ip_address: Option<String>,
+    session_persistent: bool,
 }
 
 impl Store {
@@ -59,21 +83,27 @@ impl Store {
         user: &UserRow,
         scope: &str,
         expires_at: OffsetDateTime,
+        origin: &SessionOrigin,
     ) -> Result<SessionRow, StoreError> {
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).context("Failed to read the OS random source")?;
         let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
-        let session = sqlx::query_as::<_, SessionRow>(
-            "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version) \
-             VALUES (?, ?, ?, ?, ?, ?) \
-             RETURNING id, user_id, created_at, expires_at, revoked_at, scope, token_version",
-        )
+        let now = OffsetDateTime::now_utc();
+        let session = sqlx::query_as::<_, SessionRow>(&format!(
+            "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version, last_used_at, \
+                                   user_agent, ip_address, persistent) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {SESSION_COLUMNS}"
+        ))
         .bind(id)
         .bind(user.id)
-        .bind(OffsetDateTime::now_utc())
+        .bind(now)
         .bind(expires_at)
         .bind(scope)
         .bind(user.token_version)
+        .bind(now)
+        .bind(origin.user_agent.as_deref())
+        .bind(origin.ip_address.as_deref())
+        .bind(origin.persistent)
         .fetch_one(&self.pool)
         .await
         .context("Failed to start a session")?;
@@ -88,7 +118,9 @@ impl Store {
         let row = sqlx::query_as::<_, SessionAndUser>(
             "SELECT users.*, sessions.id AS session_id, sessions.created_at AS session_created_at, \
                     sessions.expires_at AS session_expires_at, sessions.revoked_at AS session_revoked_at, \
-                    sessions.scope AS session_scope, sessions.token_version AS session_token_version \
+                    sessions.scope AS session_scope, sessions.token_version AS session_token_version, \
+                    sessions.last_used_at AS session_last_used_at, sessions.user_agent AS session_user_agent, \
+                    sessions.ip_address AS session_ip_address, sessions.persistent AS session_persistent \
              FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?",
         )
         .bind(session_id)
@@ -104,6 +136,10 @@ impl Store {
                 revoked_at: row.session_revoked_at,
                 scope: row.session_scope,
                 token_version: row.session_token_version,
+                last_used_at: row.session_last_used_at,
+                user_agent: row.session_user_agent,
+                ip_address: row.session_ip_address,
+                persistent: row.session_persistent,
             };
             (session, row.user)
         }))
@@ -122,6 +158,109 @@ impl Store {
             .await
             .context("Failed to revoke a session")?;
         Ok(())
+    }
+
+    /// Notes that a session was just used, at most once a minute: the sessions list and the
+    /// idle limit need it, and a write on every request would not be worth it.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn touch_session(&self, session: &SessionRow, now: OffsetDateTime) -> Result<(), StoreError> {
+        if session
+            .last_used_at
+            .is_some_and(|last| now - last < time::Duration::MINUTE)
+        {
+            return Ok(());
+        }
+        sqlx::query("UPDATE sessions SET last_used_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(&session.id)
+            .execute(&self.pool)
+            .await
+            .context("Failed to note a session's use")?;
+        Ok(())
+    }
+
+    /// A user's live sessions (not revoked, not expired), most recently used first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn sessions_of(
+        &self,
+        user_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let sessions = sqlx::query_as::<_, SessionRow>(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
+             ORDER BY coalesce(last_used_at, created_at) DESC"
+        ))
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .context("Failed to list sessions")?;
+        Ok(sessions)
+    }
+
+    /// Ends one of a user's sessions; returns whether there was such a live session.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn revoke_session_of(&self, user_id: i64, session_id: &str) -> Result<bool, StoreError> {
+        let revoked = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+        )
+        .bind(OffsetDateTime::now_utc())
+        .bind(session_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .context("Failed to revoke a session")?;
+        Ok(revoked.rows_affected() == 1)
+    }
+
+    /// Ends every session of a user but one; returns how many ended.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn revoke_other_sessions(
+        &self,
+        user_id: i64,
+        keep_session_id: &str,
+    ) -> Result<u64, StoreError> {
+        let revoked = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
+        )
+        .bind(OffsetDateTime::now_utc())
+        .bind(user_id)
+        .bind(keep_session_id)
+        .execute(&self.pool)
+        .await
+        .context("Failed to revoke sessions")?;
+        Ok(revoked.rows_affected())
+    }
+
+    /// Deletes what can never be used again: sessions past their end or revoked a day ago
+    /// (their refresh tokens go with them), and refresh tokens spent an hour ago (long past any
+    /// grace window; reuse of them is still caught, since the session's newer tokens remain).
+    /// Returns the numbers of sessions and refresh tokens deleted.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn purge(&self, now: OffsetDateTime) -> Result<(u64, u64), StoreError> {
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR revoked_at <= ?")
+            .bind(now)
+            .bind(now - time::Duration::DAY)
+            .execute(&self.pool)
+            .await
+            .context("Failed to purge sessions")?;
+        let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE spent_at <= ?")
+            .bind(now - time::Duration::HOUR)
+            .execute(&self.pool)
+            .await
+            .context("Failed to purge refresh tokens")?;
+        Ok((sessions.rows_affected(), tokens.rows_affected()))
     }
 
     /// Records a refresh token of a session by its hash. Recording the same hash twice (two
