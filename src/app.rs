@@ -15,6 +15,9 @@ use crate::pages::{dashboard::DashboardPage, login::LoginPage, not_found::NotFou
 
 /// The whole HTML document the server sends: head, hydration scripts and the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's content security policy needs this response's script nonce.
+    #[cfg(feature = "ssr")]
+    crate::server::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

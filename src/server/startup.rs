@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use leptos::config::get_configuration;
 use leptos::prelude::provide_context;
@@ -16,7 +16,10 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_ro
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
@@ -26,6 +29,7 @@ use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
 use crate::server::auth::signing_key::{SigningKey, create_private_dir};
 use crate::server::config::{PublicUrl, Settings};
+use crate::server::security::{same_origin_only, security_headers};
 use crate::server::state::AppState;
 use crate::server::store::Store;
 use crate::server::{demo, health, oauth};
@@ -169,10 +173,36 @@ fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(from_fn(guard_pages))
         .layer(from_fn_with_state(state.clone(), identify_caller))
+        .layer(from_fn_with_state(state.clone(), same_origin_only))
         .layer(CookieManagerLayer::new())
         .layer(map_response(no_store_when_setting_cookies))
+        // Forms and token requests are small: anything bigger is refused (413) before any
+        // parsing or hashing.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // A panic in a handler becomes a clean 500, not a dropped connection.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(request_id)
         .with_state(state)
+}
+
+/// Largest request body accepted.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest a request may take before it is answered 408.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CACHE_CONTROL, "no-store")],
+        "Something went wrong on our side. Please try again.",
+    )
+        .into_response()
 }
 
 /// A response that sets or clears a cookie is personal: no cache may keep it.

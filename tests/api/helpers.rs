@@ -69,6 +69,7 @@ impl TestApp {
     pub async fn post_form<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{}", self.address, F::PATH))
+            .header("origin", &self.address)
             .header("accept", "text/html")
             .header("referer", format!("{}/login", self.address))
             .form(form)
@@ -81,6 +82,7 @@ impl TestApp {
     pub async fn call<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{}", self.address, F::PATH))
+            .header("origin", &self.address)
             .header("accept", "application/json")
             .form(form)
             .send()

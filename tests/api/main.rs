@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod oauth;
 mod pages;
+mod security;
 mod sessions;
 mod sign_in;
 mod startup;

@@ -206,6 +206,7 @@ async fn the_sessions_list_shows_each_session_and_revokes_one_or_all_others() {
     app.sign_in("johndoe", PASSWORD, None).await;
     let other = app.other_browser();
     let login = |client: reqwest::Client| {
+        let origin = app.address.clone();
         let url = format!(
             "{}{}",
             app.address,
@@ -215,6 +216,7 @@ async fn the_sessions_list_shows_each_session_and_revokes_one_or_all_others() {
             cookie_header(
                 &client
                     .post(url)
+                    .header("origin", origin)
                     .header("accept", "text/html")
                     .header(
                         "user-agent",

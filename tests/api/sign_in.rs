@@ -360,6 +360,7 @@ async fn changing_the_password_checks_the_current_one_and_ends_the_other_session
                 app.address,
                 <gatehouse::api::Login as leptos::server_fn::ServerFn>::PATH
             ))
+            .header("origin", &app.address)
             .header("accept", "text/html")
             .form(&[("username", "johndoe"), ("password", PASSWORD)])
             .send()

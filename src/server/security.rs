@@ -1,0 +1,147 @@
+//! Protections every response and every state-changing request gets: security headers, the
+//! content security policy, the same-origin check on form posts and server functions, and the
+//! limits on bodies and time.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::use_context;
+
+use crate::server::state::AppState;
+
+/// The policy for pages: scripts only from this site or carrying this response's nonce (the
+/// hydration scripts), WebAssembly compilation for the bundle, nothing embedded, no `<base>`,
+/// no framing, forms posted only here.
+fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// The policy for everything that is not a page (JSON, files, errors): nothing may run.
+const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Sets the page's CSP header with the nonce Leptos gave this response. Called from the HTML
+/// shell, the one place every page passes through while the nonce is known.
+pub fn set_page_policy() {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce.to_string()))
+    {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, policy);
+    }
+}
+
+/// Middleware: the headers every response carries, pages, API, files and errors alike.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(NON_PAGE_POLICY),
+        );
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if state.public_url.is_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Middleware: a state-changing request to the site (a server function, a form post) must come
+/// from a page of the site itself. SameSite=Lax cookies already keep most cross-site posts
+/// unauthenticated; this also covers the login form (login CSRF) and browsers or proxies that
+/// mishandle SameSite. Evidence, in order: `Origin`, `Sec-Fetch-Site`, `Referer`; a request
+/// with none of them is refused. `POST /token` and the Bearer API carry no cookies and are
+/// not checked.
+pub async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || request.uri().path() == "/token" {
+        return next.run(request).await;
+    }
+    let origin = state.public_url.origin();
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    let verdict = if let Some(sent) = text(header::ORIGIN) {
+        Some((sent == origin, sent.to_owned()))
+    } else if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        Some((site == "same-origin", format!("a {site} page")))
+    } else {
+        text(header::REFERER).map(|referer| {
+            (
+                referer == origin || referer.starts_with(&format!("{origin}/")),
+                referer.to_owned(),
+            )
+        })
+    };
+    match verdict {
+        Some((true, _)) => next.run(request).await,
+        Some((false, from)) => {
+            tracing::warn!(
+                from,
+                expected = origin,
+                path = request.uri().path(),
+                "cross-origin request refused"
+            );
+            forbidden(&format!(
+                "This request came from {from}, not from {origin}. If you opened the site at another address, \
+                 use {origin} (the site's --public-url)."
+            ))
+        }
+        None => forbidden(
+            "This request did not say which page it came from, so it was refused. Submit the form from the site itself.",
+        ),
+    }
+}
+
+fn forbidden(message: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CACHE_CONTROL, "no-store")],
+        message.to_owned(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_allows_the_nonce_and_wasm_and_forbids_framing_objects_and_base() {
+        let policy = page_policy("abc");
+        for directive in [
+            "'nonce-abc'",
+            "'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(directive), "{directive} in {policy}");
+        }
+        assert!(
+            !policy.contains("'unsafe-inline'") && !policy.contains(" 'unsafe-eval'"),
+            "{policy}"
+        );
+    }
+}
