@@ -20,6 +20,9 @@ pub enum AppError {
     /// A form field broke a rule; the text says which and how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// Brute-force throttling: the account or address must wait before trying again.
+    #[error("Too many attempts, try again in {}.", seconds(*retry_after))]
+    TooManyAttempts { retry_after: u64 },
     #[error("Something went wrong on our side. Please try again (reference {request_id}).")]
     Internal { request_id: String },
     /// The request itself failed: the network, or a malformed call.
@@ -32,5 +35,14 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
         Self::Request
+    }
+}
+
+/// "1 second", "30 seconds".
+fn seconds(count: u64) -> String {
+    if count == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{count} seconds")
     }
 }

@@ -109,3 +109,19 @@ test.describe('with JavaScript disabled', () => {
     await expect(login.error()).toHaveText('Incorrect username or password.');
   });
 });
+
+test('after repeated wrong passwords the form says how long to wait', async ({ page }) => {
+  const user = createUser();
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.waitUntilHydrated();
+  for (let guess = 0; guess < 5; guess++) {
+    await login.signIn(user, `wrong guess ${guess}`);
+    await expect(login.error()).toHaveText('Incorrect username or password.');
+  }
+
+  await login.signIn(user);
+
+  await expect(login.error()).toHaveText(/^Too many attempts, try again in \d+ seconds?\.$/);
+  await expect(page).toHaveURL('/login');
+});

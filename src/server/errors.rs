@@ -46,12 +46,19 @@ pub fn with_status(error: AppError) -> AppError {
                 .map(|accept| accept.contains("text/html"))
         })
         .unwrap_or(false);
+    if let (AppError::TooManyAttempts { retry_after }, Some(response)) =
+        (&error, use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after.to_string())
+    {
+        response.insert_header(axum::http::header::RETRY_AFTER, value);
+    }
     if !plain_form_post && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         let status = match error {
             AppError::InvalidCredentials | AppError::SignInRequired => StatusCode::UNAUTHORIZED,
             AppError::WrongCurrentPassword | AppError::Invalid(_) | AppError::Request => {
                 StatusCode::BAD_REQUEST
             }
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         response.set_status(status);

@@ -198,3 +198,111 @@ async fn oversized_bodies_are_refused_before_any_work() {
         "normal requests still pass"
     );
 }
+
+#[tokio::test]
+async fn guessing_a_password_through_the_form_and_the_token_endpoint_is_throttled() {
+    let app = spawn_app().await;
+    app.add_user("johndoe").await;
+    // Thirty guesses, alternating the login form and POST /token: five are free, then every
+    // further attempt must wait, and the waits only grow.
+    let mut throttled = 0;
+    for guess in 0..30 {
+        let wrong = format!("guess number {guess}");
+        let status = if guess % 2 == 0 {
+            app.call::<Login>(&[("username", "johndoe"), ("password", wrong.as_str())])
+                .await
+                .status()
+        } else {
+            app.client
+                .post(format!("{}/token", app.address))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", "johndoe"),
+                    ("password", wrong.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        if status == 429 {
+            throttled += 1;
+        }
+    }
+    assert!(throttled >= 20, "{throttled} of 30 guesses throttled");
+
+    // Even the right password is refused while the account waits, with a Retry-After to honour.
+    let right = app
+        .call::<Login>(&[("username", "johndoe"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(right.status(), 429);
+    let retry_after: u64 = right.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=300).contains(&retry_after), "{retry_after}");
+    assert!(right.text().await.unwrap().contains("TooManyAttempts"));
+    let token = app
+        .client
+        .post(format!("{}/token", app.address))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "johndoe"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 429);
+    assert!(token.headers().contains_key("retry-after"));
+    assert_eq!(
+        token.json::<serde_json::Value>().await.unwrap()["error"],
+        "too_many_attempts"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_username_is_throttled_exactly_like_a_real_one() {
+    let app = spawn_app().await;
+    app.add_user("johndoe").await;
+    let mut statuses = Vec::new();
+    for name in ["johndoe", "nobody-here"] {
+        let mut sequence = Vec::new();
+        for _ in 0..7 {
+            sequence.push(
+                app.call::<Login>(&[("username", name), ("password", "wrong password")])
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        statuses.push(sequence);
+    }
+    assert_eq!(statuses[0], statuses[1]);
+    assert_eq!(statuses[0], [401, 401, 401, 401, 401, 429, 429]);
+}
+
+#[tokio::test]
+async fn the_wait_runs_out_and_the_right_password_then_works() {
+    let app = spawn_app().await;
+    app.add_user("johndoe").await;
+    for _ in 0..5 {
+        app.call::<Login>(&[("username", "johndoe"), ("password", "wrong password")])
+            .await;
+    }
+    let waiting = app.sign_in("johndoe", PASSWORD, None).await;
+    assert_eq!(waiting.status(), 302, "a plain form post goes back to the form");
+    let page = app
+        .get_page(&location(&waiting).replace(&app.address, ""))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Too many attempts, try again in 1 second."),
+        "{page}"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(
+        location(&app.sign_in("johndoe", PASSWORD, None).await),
+        "/dashboard"
+    );
+}

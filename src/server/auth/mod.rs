@@ -11,3 +11,4 @@ pub mod refresh;
 pub mod scopes;
 pub mod session;
 pub mod signing_key;
+pub mod throttle;

@@ -12,7 +12,7 @@ use tower_cookies::Cookies;
 use crate::api::SessionSummary;
 use crate::domain::Password;
 use crate::error::AppError;
-use crate::server::auth::credentials::authenticate;
+use crate::server::auth::credentials::{Verdict, authenticate};
 use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies, signed_in_user};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::password;
@@ -32,18 +32,23 @@ pub async fn login(
 ) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
     let cookies = request_cookies()?;
-    let Some(user) = authenticate(&state, &username, password.expose())
+    let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts")))?;
+    let origin = session_origin(&parts.headers, &parts.extensions, remember);
+    let user = match authenticate(&state, &username, password.expose(), origin.ip_address.as_deref())
         .await
         .map_err(internal)?
-    else {
-        tracing::info!("sign-in refused");
-        return Err(AppError::InvalidCredentials);
+    {
+        Verdict::SignedIn(user) => user,
+        Verdict::Refused => return Err(AppError::InvalidCredentials),
+        Verdict::Throttled(wait) => {
+            return Err(AppError::TooManyAttempts {
+                retry_after: wait.as_secs().max(1),
+            });
+        }
     };
     // The session's absolute end; without "keep me signed in" it also ends after
     // `--session-idle` without use, and its cookies when the browser closes.
     let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
-    let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts")))?;
-    let origin = session_origin(&parts.headers, &parts.extensions, remember);
     let scope = scopes::grant(&user, None).map_err(internal)?;
     let session = state
         .store

@@ -14,8 +14,10 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use crate::server::auth::credentials::{Verdict, authenticate};
 use crate::server::auth::refresh::{self, Rotation};
-use crate::server::auth::{credentials::authenticate, scopes};
+use crate::server::auth::scopes;
+use crate::server::auth::throttle::Attempt;
 use crate::server::client::session_origin;
 use crate::server::errors::sentence;
 use crate::server::state::AppState;
@@ -63,8 +65,8 @@ pub struct TokenResponse {
 /// An error response (RFC 6749 §5.2).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope` or
-    /// `server_error`.
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`,
+    /// `too_many_attempts` (429, with `Retry-After`) or `server_error`.
     pub error: &'static str,
     pub error_description: String,
 }
@@ -127,6 +129,7 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
         (status = 200, description = "Tokens issued", body = TokenResponse),
         (status = 400, description = "invalid_request, invalid_grant, unsupported_grant_type or invalid_scope", body = OAuthError),
         (status = 405, description = "Only POST is allowed"),
+        (status = 429, description = "too_many_attempts: wait for Retry-After seconds", body = OAuthError),
         (status = 500, description = "server_error, with a reference to quote", body = OAuthError),
     )
 )]
@@ -142,12 +145,26 @@ pub async fn token(
     match grant(&state, &uri, &headers, &body, &origin).await {
         Ok(tokens) => (StatusCode::OK, no_store(), axum::Json(tokens)).into_response(),
         Err(Failure::OAuth(error)) => error.into_response(),
+        Err(Failure::Throttled(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            let body = OAuthError::new(
+                "too_many_attempts",
+                format!("Too many attempts, try again in {seconds} seconds."),
+            );
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, no_store(), axum::Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         Err(Failure::Internal(error)) => OAuthError::server_error(&headers, &error).into_response(),
     }
 }
 
 enum Failure {
     OAuth(OAuthError),
+    /// Brute-force throttling: 429 with `Retry-After`.
+    Throttled(std::time::Duration),
     Internal(anyhow::Error),
 }
 
@@ -173,7 +190,7 @@ async fn grant(
     let form = parse_form(uri, headers, body)?;
     match required(&form, "grant_type")? {
         "password" => password_grant(state, &form, origin).await,
-        "refresh_token" => refresh_grant(state, &form).await,
+        "refresh_token" => refresh_grant(state, &form, origin).await,
         other => Err(OAuthError::new(
             "unsupported_grant_type",
             format!("The grant type {other:?} is not supported; use password or refresh_token."),
@@ -198,9 +215,10 @@ async fn password_grant(
     let username = required(form, "username")?;
     let password = required(form, "password")?;
     let requested = optional(form, "scope")?;
-    let Some(user) = authenticate(state, username, password).await? else {
-        tracing::info!("token refused: invalid credentials");
-        return Err(OAuthError::invalid_grant().into());
+    let user = match authenticate(state, username, password, origin.ip_address.as_deref()).await? {
+        Verdict::SignedIn(user) => user,
+        Verdict::Refused => return Err(OAuthError::invalid_grant().into()),
+        Verdict::Throttled(wait) => return Err(Failure::Throttled(wait)),
     };
     let scope = scopes::grant(&user, requested)
         .map_err(|error| OAuthError::new("invalid_scope", sentence(&error.to_string())))?;
@@ -219,15 +237,26 @@ async fn password_grant(
 }
 
 #[tracing::instrument(skip_all)]
-async fn refresh_grant(state: &AppState, form: &HashMap<String, String>) -> Result<TokenResponse, Failure> {
+async fn refresh_grant(
+    state: &AppState,
+    form: &HashMap<String, String>,
+    origin: &SessionOrigin,
+) -> Result<TokenResponse, Failure> {
     let presented = required(form, "refresh_token")?;
     let requested = optional(form, "scope")?;
+    // Guessing refresh tokens is hopeless (256 bits), but failures still count against the
+    // address, like failed passwords.
+    let attempt = Attempt::new(None, origin.ip_address.as_deref());
+    if let Some(wait) = attempt.wait(state).await? {
+        return Err(Failure::Throttled(wait));
+    }
     let Rotation::Rotated {
         session,
         user,
         successor,
     } = refresh::rotate(state, presented).await?
     else {
+        attempt.failed(state).await?;
         return Err(OAuthError::invalid_grant().into());
     };
     let scope = match requested {

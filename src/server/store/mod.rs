@@ -5,6 +5,7 @@
 //! slot in behind the same API. Queries are checked at run time (no `DATABASE_URL` at build time);
 //! the migrations are embedded in the binary and applied by [`Store::open`].
 
+mod failures;
 mod items;
 mod sessions;
 mod users;

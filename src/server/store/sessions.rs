@@ -260,6 +260,11 @@ impl Store {
             .execute(&self.pool)
             .await
             .context("Failed to purge refresh tokens")?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE failed_at <= ?")
+            .bind(now - time::Duration::DAY)
+            .execute(&self.pool)
+            .await
+            .context("Failed to purge old failed sign-ins")?;
         Ok((sessions.rows_affected(), tokens.rows_affected()))
     }
 
