@@ -47,6 +47,10 @@ pub struct SessionOrigin {
     pub persistent: bool,
 }
 
+/// Ends every live session of a user (`?` 2) but one (`?` 3), at a time (`?` 1).
+const REVOKE_OTHER_SESSIONS: &str =
+    "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL";
+
 const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, scope, token_version, last_used_at, user_agent, ip_address, persistent";
 
 /// A refresh token as stored: its hash, never the token.
@@ -229,15 +233,13 @@ impl Store {
         user_id: i64,
         keep_session_id: &str,
     ) -> Result<u64, StoreError> {
-        let revoked = sqlx::query(
-            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
-        )
-        .bind(OffsetDateTime::now_utc())
-        .bind(user_id)
-        .bind(keep_session_id)
-        .execute(&self.pool)
-        .await
-        .context("Failed to revoke sessions")?;
+        let revoked = sqlx::query(REVOKE_OTHER_SESSIONS)
+            .bind(OffsetDateTime::now_utc())
+            .bind(user_id)
+            .bind(keep_session_id)
+            .execute(&self.pool)
+            .await
+            .context("Failed to revoke sessions")?;
         Ok(revoked.rows_affected())
     }
 
@@ -338,15 +340,13 @@ impl Store {
             .execute(&mut *transaction)
             .await
             .context("Failed to update a password")?;
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(keep_session_id)
-        .execute(&mut *transaction)
-        .await
-        .context("Failed to end the other sessions")?;
+        sqlx::query(REVOKE_OTHER_SESSIONS)
+            .bind(now)
+            .bind(user_id)
+            .bind(keep_session_id)
+            .execute(&mut *transaction)
+            .await
+            .context("Failed to end the other sessions")?;
         transaction
             .commit()
             .await
