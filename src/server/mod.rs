@@ -11,6 +11,7 @@ pub mod demo;
 pub mod errors;
 pub mod health;
 pub mod oauth;
+pub mod random;
 pub mod security;
 pub mod startup;
 pub mod state;

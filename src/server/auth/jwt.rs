@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::server::auth::signing_key::SigningKey;
+use crate::server::random::random_hex;
 
 /// The `typ` header of an access token (RFC 9068 §2.1): keeps other JWTs from passing as one.
 const TOKEN_TYPE: &str = "at+jwt";
@@ -110,8 +111,6 @@ impl AccessTokens {
     ) -> anyhow::Result<IssuedToken> {
         let now = OffsetDateTime::now_utc();
         let expires_at = now + self.ttl;
-        let mut jti = [0u8; 16];
-        getrandom::fill(&mut jti).context("Failed to read the OS random source")?;
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.issuer.clone(),
@@ -119,7 +118,7 @@ impl AccessTokens {
             iat: now.unix_timestamp(),
             nbf: now.unix_timestamp(),
             exp: expires_at.unix_timestamp(),
-            jti: jti.iter().map(|byte| format!("{byte:02x}")).collect(),
+            jti: random_hex(16)?,
             sid: session_id.to_owned(),
             tv: token_version,
             scope: scope.to_owned(),

@@ -13,6 +13,8 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OnceCell, oneshot};
 
+use crate::server::random::random_hex;
+
 /// Shortest password accepted, in characters (OWASP ASVS 2.1.1).
 pub const MIN_CHARS: usize = 8;
 /// Longest password accepted, in characters: long passphrases are welcome, unbounded input to
@@ -173,12 +175,7 @@ impl Passwords {
 
     async fn dummy_hash(&self) -> anyhow::Result<&PasswordHash> {
         self.dummy_hash
-            .get_or_try_init(|| async {
-                let mut random = [0u8; 32];
-                getrandom::fill(&mut random).context("Failed to read the OS random source")?;
-                let throwaway: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
-                self.hash(&SecretString::from(throwaway)).await
-            })
+            .get_or_try_init(|| async { self.hash(&SecretString::from(random_hex(32)?)).await })
             .await
     }
 }

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::server::auth::signing_key::SigningKey;
+use crate::server::random::hex;
 use crate::server::state::AppState;
 use crate::server::store::{SessionRow, StoreError, UserRow};
 
@@ -118,10 +119,7 @@ pub fn successor(key: &SigningKey, token: &str) -> String {
 
 /// What the store keeps of a token: its SHA-256, hex. A stolen database yields no usable token.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

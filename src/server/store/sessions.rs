@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::{Store, StoreError, UserRow};
 use crate::server::auth::password::PasswordHash;
+use crate::server::random::random_hex;
 
 /// A session as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -89,9 +90,7 @@ impl Store {
         expires_at: OffsetDateTime,
         origin: &SessionOrigin,
     ) -> Result<SessionRow, StoreError> {
-        let mut id = [0u8; 16];
-        getrandom::fill(&mut id).context("Failed to read the OS random source")?;
-        let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
+        let id = random_hex(16)?;
         let now = OffsetDateTime::now_utc();
         let session = sqlx::query_as::<_, SessionRow>(&format!(
             "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version, last_used_at, \
