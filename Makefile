@@ -26,12 +26,16 @@ LEPTOS_BUILD_ENV := LEPTOS_OUTPUT_NAME=gatehouse LEPTOS_SITE_ROOT=target/site LE
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# The Rust tests run twice: on SQLite, then on this PostgreSQL server (trust authentication on
+# loopback, as on this kind of machine), each test in a scratch database of its own.
+GATEHOUSE_TEST_POSTGRES ?= postgres://root@127.0.0.1:5432
+
 # $(call timed,what,command): runs the command between a start line and a line with its duration.
 timed = printf '\n\033[1m==> %s\033[0m\n' '$(1)'; start=$$(date +%s); $(2); status=$$?; \
 	printf '\033[1m<== %s: %ss%s\033[0m\n' '$(1)' "$$(( $$(date +%s) - start ))" "$$( [ $$status = 0 ] || echo ", FAILED ($$status)")"; \
 	exit $$status
 
-.PHONY: help run test build tools test-tools cargo-test e2e clean
+.PHONY: help run test build tools test-tools postgres cargo-test e2e clean
 
 help:
 	@echo "make run    install what is missing, build the release, serve on http://127.0.0.1:3000"
@@ -67,13 +71,19 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	@$(call timed,npm packages for the browser tests,cd end2end && npm ci --no-audit --no-fund)
 	@touch $@
 
+# The machine's PostgreSQL cluster, started when it is not running.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 \
+		|| { $(call timed,start PostgreSQL,$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start && sleep 1 && pg_isready -h 127.0.0.1 -p 5432); }
+
 # ---- Building and testing ----------------------------------------------------------------------
 
 build:
 	@$(call timed,cargo leptos build --release,cargo leptos build --release)
 
-cargo-test:
-	@$(call timed,cargo test (unit and integration; reuses the release build),$(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
+cargo-test: postgres
+	@$(call timed,cargo test on SQLite (unit and integration; reuses the release build),env -u GATEHOUSE_TEST_POSTGRES $(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
+	@$(call timed,cargo test on PostgreSQL (the same tests; no new build),GATEHOUSE_TEST_POSTGRES=$(GATEHOUSE_TEST_POSTGRES) $(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
 
 # The browser tests start the release server on a free port with a throw-away data directory.
 e2e:

@@ -25,6 +25,14 @@ pub enum AppError {
     TooManyAttempts { retry_after: u64 },
     #[error("Something went wrong on our side. Please try again (reference {request_id}).")]
     Internal { request_id: String },
+    /// The database cannot be reached (down, restarting): worth trying again shortly.
+    #[error(
+        "Gatehouse cannot reach its database right now. Please try again in a moment (reference {request_id})."
+    )]
+    Unavailable { request_id: String },
+    /// Too many sign-ins at once: the password checks are queued full.
+    #[error("Gatehouse is very busy right now. Please try again in a moment.")]
+    Busy,
     /// The request itself failed: the network, or a malformed call.
     #[error("The request could not be completed. Check your connection and try again.")]
     Request,

@@ -5,7 +5,7 @@ pub mod account;
 pub mod session;
 
 pub use account::{
-    ChangePassword, ListSessions, RevokeOtherSessions, RevokeSession, SessionSummary, UserSummary,
-    change_password, current_user, list_sessions, revoke_other_sessions, revoke_session,
+    ChangePassword, CurrentUser, ListSessions, RevokeOtherSessions, RevokeSession, SessionSummary,
+    UserSummary, change_password, current_user, list_sessions, revoke_other_sessions, revoke_session,
 };
 pub use session::{Login, Logout, login, logout};

@@ -1,26 +1,77 @@
-//! Where a request comes from, as the sessions list shows it: the browser and the address.
+//! Where a request comes from: the client's address (the one place that decides it, for
+//! throttling, the sessions list and the logs) and its browser.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Extensions, HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use ipnet::IpNet;
 
+use crate::server::state::AppState;
 use crate::server::store::SessionOrigin;
 
 /// Longest User-Agent kept; the rest says nothing the list would show.
 const MAX_USER_AGENT: usize = 512;
 
-/// The origin of a new session from its request's headers and connection.
-///
-/// The address is the peer of the TCP connection; behind a reverse proxy that is the proxy.
+/// The address of the client that sent a request, as [`record_client_address`] decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy. Then the
+/// `X-Forwarded-For` chain is read from the right (the hop nearest to us), skipping trusted
+/// proxies: the first address that is not one is the client. Anything left of it was written
+/// by the client and proves nothing. An entry that is not an address stops the walk at the
+/// last hop known good.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|network| network.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        let Ok(address) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = address;
+        if !is_trusted(&address) {
+            break;
+        }
+    }
+    client
+}
+
+/// Middleware: decides the client's address once per request, stores it for the handlers and
+/// adds it to the request's log span.
+pub async fn record_client_address(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let client = client_address(peer.ip(), request.headers(), &state.settings.trusted_proxies);
+        tracing::Span::current().record("client", tracing::field::display(client));
+        request.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(request).await
+}
+
+/// The origin of a new session from its request's headers and client address.
 pub fn session_origin(headers: &HeaderMap, extensions: &Extensions, persistent: bool) -> SessionOrigin {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok())
         .map(|agent| agent.chars().take(MAX_USER_AGENT).collect());
     let ip_address = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip().to_string());
+        .get::<ClientAddress>()
+        .map(|ClientAddress(address)| address.to_string());
     SessionOrigin {
         user_agent,
         ip_address,
@@ -70,6 +121,54 @@ pub fn describe_user_agent(user_agent: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn forwarded(chain: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in chain {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    fn ip(raw: &str) -> IpAddr {
+        raw.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let headers = forwarded(&["203.0.113.9"]);
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &headers, &trusted),
+            ip("198.51.100.1")
+        );
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &[]), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &headers, &trusted),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn the_chain_is_read_from_the_right_past_trusted_proxies_only() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        // The client wrote "1.2.3.4" itself; the proxies appended what they saw.
+        let headers = forwarded(&["1.2.3.4, 203.0.113.9", "10.0.0.7"]);
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &headers, &trusted),
+            ip("203.0.113.9")
+        );
+        // All hops trusted: the left-most is the client.
+        let headers = forwarded(&["10.1.1.1, 10.0.0.7"]);
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &trusted), ip("10.1.1.1"));
+        // Garbage stops the walk at the last good hop; no header leaves the peer.
+        let headers = forwarded(&["not-an-ip, 10.0.0.7"]);
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &trusted), ip("10.0.0.7"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.2")
+        );
+    }
 
     #[test]
     fn common_browsers_are_named_with_their_system() {

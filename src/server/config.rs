@@ -3,12 +3,13 @@
 //! `clap` parses both (every flag has an environment twin); the result is turned once into plain
 //! [`Settings`] that start-up and the commands receive. Tests build `Settings` directly.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::http::Uri;
 use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
 
 use crate::domain::{Email, FullName, Username};
 
@@ -36,6 +37,41 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the user accounts in the store.
     User(UserArgs),
+    /// Apply the database migrations this build has, then exit (`serve` applies them too).
+    Migrate(MigrateArgs),
+    /// Database chores: copy a whole store between SQLite and PostgreSQL.
+    Db(DbArgs),
+}
+
+/// `gatehouse migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `gatehouse db ...`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub action: DbAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Copy every user, session, refresh token and item from one database to another, e.g.
+    /// `gatehouse db copy --from data/gatehouse.db --to postgres://gatehouse@db/gatehouse`.
+    Copy {
+        /// The database to read: postgres://..., sqlite:PATH, or the path of a SQLite file.
+        #[arg(long, value_name = "URL", value_parser = DatabaseLocation::parse)]
+        from: DatabaseLocation,
+        /// The database to write (migrated first; a SQLite file is created when missing).
+        #[arg(long, value_name = "URL", value_parser = DatabaseLocation::parse)]
+        to: DatabaseLocation,
+        /// Replace whatever the target holds; without it a non-empty target is refused.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 /// Flags of `gatehouse serve`.
@@ -70,6 +106,21 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_SESSION_IDLE", default_value = "12h", value_name = "DURATION", value_parser = parse_duration)]
     pub session_idle: Duration,
 
+    /// Serve HTTPS directly with this certificate chain (PEM); needs --tls-key. Behind a reverse
+    /// proxy that ends TLS, leave it out and set --public-url to the https origin.
+    #[arg(long, env = "GATEHOUSE_TLS_CERT", value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "GATEHOUSE_TLS_KEY", value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8; repeat or separate with commas)
+    /// whose X-Forwarded-For is believed. From any other peer the header is ignored.
+    #[arg(long = "trusted-proxy", env = "GATEHOUSE_TRUSTED_PROXY", value_name = "ADDR[/BITS]",
+          value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<IpNet>,
+
     /// Turn off the OAuth2 password grant at POST /token (refresh tokens keep working).
     #[arg(long, env = "GATEHOUSE_DISABLE_PASSWORD_GRANT")]
     pub disable_password_grant: bool,
@@ -93,9 +144,15 @@ pub struct StoreArgs {
     )]
     pub data_dir: PathBuf,
 
-    /// Database to use instead of SQLite in the data directory, e.g. sqlite:/var/lib/gatehouse/db.
+    /// Database to use instead of SQLite in the data directory: postgres://USER@HOST/DATABASE
+    /// (for several instances serving one site) or sqlite:PATH.
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
+
+    /// Most connections this process opens to PostgreSQL (SQLite uses a few of its own).
+    #[arg(long, env = "GATEHOUSE_DATABASE_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE,
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub database_pool_size: u32,
 
     /// File holding the token signing key (at least 32 bytes) [default: DIR/signing.key,
     /// generated when missing]. Instances that serve one site must share it.
@@ -157,7 +214,7 @@ pub enum UserAction {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
-    /// `None` means "http:// + the address actually bound" (known only after binding port 0).
+    /// `None` means "http(s):// + the address actually bound" (known only after binding port 0).
     pub public_url: Option<PublicUrl>,
     pub store: StoreSettings,
     pub access_ttl: Duration,
@@ -165,6 +222,17 @@ pub struct Settings {
     pub session_idle: Duration,
     pub disable_password_grant: bool,
     pub demo: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of `--tls-cert` and `--tls-key`.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Settings {
@@ -179,6 +247,8 @@ impl Settings {
             session_idle: Duration::from_secs(12 * 60 * 60),
             disable_password_grant: false,
             demo: false,
+            trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 
@@ -192,6 +262,11 @@ impl Settings {
             session_idle: args.session_idle,
             disable_password_grant: args.disable_password_grant,
             demo: args.demo,
+            trusted_proxies: args.trusted_proxies,
+            tls: args
+                .tls_cert
+                .zip(args.tls_key)
+                .map(|(cert, key)| TlsFiles { cert, key }),
         }
     }
 }
@@ -202,7 +277,12 @@ pub struct StoreSettings {
     pub data_dir: PathBuf,
     pub database: DatabaseLocation,
     pub key_file: PathBuf,
+    /// Most PostgreSQL connections of this process.
+    pub pool_size: u32,
 }
+
+/// PostgreSQL's default limit is 100 connections: ten instances of ten each.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
 
 impl StoreSettings {
     /// SQLite and the key file, both inside `data_dir`.
@@ -212,6 +292,15 @@ impl StoreSettings {
             database: DatabaseLocation::SqliteFile(data_dir.join("gatehouse.db")),
             key_file: default_key_file(&data_dir),
             data_dir,
+            pool_size: DEFAULT_POOL_SIZE,
+        }
+    }
+
+    /// Just a database (what `db copy` opens): no key file is read or made.
+    pub fn for_database(database: DatabaseLocation) -> Self {
+        Self {
+            database,
+            ..Self::in_data_dir(PathBuf::new())
         }
     }
 
@@ -223,6 +312,7 @@ impl StoreSettings {
         if let Some(key_file) = args.key_file {
             settings.key_file = key_file;
         }
+        settings.pool_size = args.database_pool_size;
         settings
     }
 }
@@ -232,12 +322,41 @@ fn default_key_file(data_dir: &Path) -> PathBuf {
 }
 
 /// Which database to open.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseLocation {
     /// The embedded default: a SQLite file, created when missing.
     SqliteFile(PathBuf),
     /// A URL given with `--database-url` (it may carry a password, so it is never printed).
     Url(String),
+}
+
+impl DatabaseLocation {
+    /// A `postgres://` or `sqlite:` URL, or the path of a SQLite file.
+    ///
+    /// # Errors
+    /// Never for a non-empty value; the URL is checked when the database is opened.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("give a database URL (postgres://... or sqlite:PATH) or a SQLite file".into());
+        }
+        if raw.contains("://") || raw.starts_with("sqlite:") {
+            Ok(Self::Url(raw.to_owned()))
+        } else {
+            Ok(Self::SqliteFile(PathBuf::from(raw)))
+        }
+    }
+
+    /// Where the database is, fit for a message: a SQLite URL or path is shown, a PostgreSQL URL
+    /// only by its host and database (it may carry a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::SqliteFile(path) => path.display().to_string(),
+            Self::Url(url) => match url.strip_prefix("sqlite:") {
+                Some(path) => path.trim_start_matches("//").to_owned(),
+                None => "the database of --database-url".to_owned(),
+            },
+        }
+    }
 }
 
 impl std::fmt::Debug for DatabaseLocation {
@@ -282,11 +401,11 @@ impl PublicUrl {
         Ok(Self { origin, https })
     }
 
-    /// `http://` + the bound address: the default when no public URL is configured.
-    pub fn for_addr(addr: SocketAddr) -> Self {
+    /// The scheme + the bound address: the default when no public URL is configured.
+    pub fn for_addr(addr: SocketAddr, https: bool) -> Self {
         Self {
-            origin: format!("http://{addr}"),
-            https: false,
+            origin: format!("{}://{addr}", if https { "https" } else { "http" }),
+            https,
         }
     }
 
@@ -298,6 +417,17 @@ impl PublicUrl {
     pub fn is_https(&self) -> bool {
         self.https
     }
+}
+
+/// Parses `10.0.0.1` (one address) or `10.0.0.0/8` (a network).
+///
+/// # Errors
+/// A message with an example when `raw` is neither.
+pub fn parse_network(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{raw:?} is not an address or network; write it like 10.0.0.1 or 10.0.0.0/8"))
 }
 
 /// Parses a humane duration (`90s`, `15m`, `12h`, `30d`; combinations like `1h 30m` too).
@@ -352,6 +482,26 @@ mod tests {
         ] {
             assert!(PublicUrl::parse(raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_separated_by_commas() {
+        let cli = Cli::try_parse_from([
+            "gatehouse",
+            "--trusted-proxy",
+            "10.0.0.0/8,192.168.1.7",
+            "--trusted-proxy",
+            "::1",
+        ])
+        .unwrap();
+        let networks: Vec<String> = cli
+            .serve
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(networks, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+        assert!(Cli::try_parse_from(["gatehouse", "--trusted-proxy", "proxy.example.com"]).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Everything that runs only on the server: settings, start-up, the user store, passwords,
-//! signing keys and the `gatehouse user ...` commands.
+//! signing keys and the `gatehouse user|migrate|db ...` commands.
 //!
 //! Gated once, here, by the `ssr` feature: nothing below this module reaches the browser bundle.
 
@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod database_cli;
 pub mod demo;
 pub mod errors;
 pub mod health;
@@ -24,7 +25,7 @@ use clap::Parser;
 
 use config::{Cli, Command};
 
-/// Runs the `gatehouse` binary: `serve` (the default) or a `user` command.
+/// Runs the `gatehouse` binary: `serve` (the default), or a `user`, `migrate` or `db` command.
 ///
 /// Exit codes: 0 success, 1 failure (one line on stderr saying why), 2 usage error (from clap).
 pub fn run_cli() -> ExitCode {
@@ -44,6 +45,8 @@ pub fn run_cli() -> ExitCode {
                 app.run_until_stopped().await
             }
             Command::User(args) => cli::run(args).await,
+            Command::Migrate(args) => database_cli::migrate(args).await,
+            Command::Db(args) => database_cli::run(args).await,
         }
     });
     match outcome {

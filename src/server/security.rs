@@ -114,6 +114,68 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
     }
 }
 
+/// Middleware: a state-changing request to a server function (under `/api/`) must be a `POST`
+/// of an urlencoded form, the only encoding Gatehouse's server functions are written for. A
+/// `text/plain` body (what a cross-site form can send without a preflight) or JSON never
+/// reaches them: 415, or 405 for other methods.
+pub async fn form_posts_only(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || !request.uri().path().starts_with("/api/")
+    {
+        return next.run(request).await;
+    }
+    if method != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST"), (header::CACHE_CONTROL, "no-store")],
+            "Use POST.",
+        )
+            .into_response();
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        [
+            (header::ACCEPT, "application/x-www-form-urlencoded"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "Send this request as a form (Content-Type: application/x-www-form-urlencoded).",
+    )
+        .into_response()
+}
+
+/// Most bytes of request headers (names and values) accepted: nginx's default buffers hold
+/// 32 KB, browsers send well under 8 KB.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Middleware: a request whose headers (a pile of cookies, say) exceed [`MAX_HEADER_BYTES`]
+/// is answered 431 before any of them is parsed.
+pub async fn bounded_headers(request: Request, next: Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size <= MAX_HEADER_BYTES {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        [(header::CACHE_CONTROL, "no-store")],
+        "This request's headers are too large. Clear this site's cookies and try again.",
+    )
+        .into_response()
+}
+
 fn forbidden(message: &str) -> Response {
     (
         StatusCode::FORBIDDEN,

@@ -10,6 +10,7 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::get_configuration;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -28,8 +29,9 @@ use crate::server::auth::current_user::{guard_pages, identify_caller};
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
 use crate::server::auth::signing_key::{SigningKey, create_private_dir};
-use crate::server::config::{PublicUrl, Settings};
-use crate::server::security::{same_origin_only, security_headers};
+use crate::server::client::record_client_address;
+use crate::server::config::{PublicUrl, Settings, TlsFiles};
+use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
 use crate::server::state::AppState;
 use crate::server::store::Store;
 use crate::server::{demo, health, oauth};
@@ -41,6 +43,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Certificate and key when serving HTTPS directly (`--tls-cert`, `--tls-key`).
+    tls: Option<RustlsConfig>,
 }
 
 impl Application {
@@ -66,6 +70,10 @@ impl Application {
         let addr = listener
             .local_addr()
             .context("Failed to read the bound address")?;
+        let tls = match &settings.tls {
+            Some(files) => Some(load_tls(files).await?),
+            None => None,
+        };
 
         create_private_dir(&settings.store.data_dir)?;
         let signing_key = SigningKey::load_or_generate(&settings.store.key_file)?;
@@ -82,7 +90,7 @@ impl Application {
         let public_url = settings
             .public_url
             .clone()
-            .unwrap_or_else(|| PublicUrl::for_addr(addr));
+            .unwrap_or_else(|| PublicUrl::for_addr(addr, tls.is_some()));
         let state = AppState {
             leptos_options,
             tokens: Arc::new(AccessTokens::new(
@@ -101,6 +109,7 @@ impl Application {
             listener,
             router: router(state.clone()),
             state,
+            tls,
         })
     }
 
@@ -124,22 +133,54 @@ impl Application {
         tracing::info!(
             addr = %self.addr(),
             public_url = self.state.public_url.origin(),
-            "Gatehouse is serving on http://{}",
+            "Gatehouse is serving on {}://{}",
+            if self.tls.is_some() { "https" } else { "http" },
             self.addr()
         );
         let purge = tokio::spawn(purge_periodically(self.state.store.clone()));
-        axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("The server stopped with an error")?;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        match self.tls {
+            None => axum::serve(self.listener, service)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("The server stopped with an error")?,
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let stopping = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    stopping.graceful_shutdown(Some(REQUEST_TIMEOUT));
+                });
+                let listener = self
+                    .listener
+                    .into_std()
+                    .context("Failed to hand the listener to the TLS server")?;
+                axum_server::from_tcp_rustls(listener, tls)
+                    .context("Failed to start the TLS server")?
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .context("The server stopped with an error")?;
+            }
+        }
         purge.abort();
         self.state.store.close().await;
         tracing::info!("Gatehouse stopped");
         Ok(())
     }
+}
+
+/// Reads the certificate chain and key of `--tls-cert` and `--tls-key`.
+async fn load_tls(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
+    RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "cannot use {} and {} for TLS ({error}); give a PEM certificate chain and its PEM private key",
+                files.cert.display(),
+                files.key.display()
+            )
+        })
 }
 
 /// The routes: health, the Leptos pages and server functions, static files and a 404 page,
@@ -149,8 +190,18 @@ fn router(state: AppState) -> Router {
     let request_id = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request.headers().get(REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+            let id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|id| id.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = request.uri().path(),
+                request_id = id,
+                client = tracing::field::Empty
+            )
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
     // Pages and server functions reach the state through Leptos' context.
@@ -173,6 +224,7 @@ fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(from_fn(guard_pages))
         .layer(from_fn_with_state(state.clone(), identify_caller))
+        .layer(from_fn(form_posts_only))
         .layer(from_fn_with_state(state.clone(), same_origin_only))
         .layer(CookieManagerLayer::new())
         .layer(map_response(no_store_when_setting_cookies))
@@ -185,7 +237,9 @@ fn router(state: AppState) -> Router {
         ))
         // A panic in a handler becomes a clean 500, not a dropped connection.
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn(bounded_headers))
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn_with_state(state.clone(), record_client_address))
         .layer(request_id)
         .with_state(state)
 }

@@ -2,25 +2,23 @@
 
 use gatehouse::domain::Username;
 use gatehouse::server::auth::password::Passwords;
-use gatehouse::server::config::StoreSettings;
 use gatehouse::server::store::Store;
 use secrecy::SecretString;
 
-use crate::helpers::{gatehouse, stderr, stdout};
+use crate::helpers::{TestData, gatehouse_in, stderr, stdout};
 
 const GOOD_PASSWORD: &str = "correct horse battery staple";
 
-fn list_json(dir: &std::path::Path) -> serde_json::Value {
-    let output = gatehouse(dir, &["user", "list", "--json"], "");
+fn list_json(data: &TestData) -> serde_json::Value {
+    let output = data.gatehouse(&["user", "list", "--json"], "");
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_str(&stdout(&output)).unwrap()
 }
 
-#[test]
-fn user_add_creates_a_user_that_list_json_shows_without_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = gatehouse(
-        dir.path(),
+#[tokio::test]
+async fn user_add_creates_a_user_that_list_json_shows_without_secrets() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(
         &[
             "user",
             "add",
@@ -36,7 +34,7 @@ fn user_add_creates_a_user_that_list_json_shows_without_secrets() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "Created user johndoe.\n");
 
-    let users = list_json(dir.path());
+    let users = list_json(&data);
     assert_eq!(users.as_array().unwrap().len(), 1);
     let user = &users[0];
     assert_eq!(user["username"], "johndoe");
@@ -45,19 +43,17 @@ fn user_add_creates_a_user_that_list_json_shows_without_secrets() {
     assert_eq!(user["disabled"], false);
     assert_eq!(user["admin"], true);
     assert!(user.get("password_hash").is_none());
-    assert!(!stdout(&gatehouse(dir.path(), &["user", "list", "--json"], "")).contains("argon2"));
+    assert!(!stdout(&data.gatehouse(&["user", "list", "--json"], "")).contains("argon2"));
 }
 
 #[tokio::test]
 async fn the_password_given_to_user_add_verifies_exactly_as_typed() {
-    let dir = tempfile::tempdir().unwrap();
+    let data = TestData::new().await;
     let typed = "  spaces count too  ";
-    let output = gatehouse(dir.path(), &["user", "add", "bob"], &format!("{typed}\n"));
+    let output = data.gatehouse(&["user", "add", "bob"], &format!("{typed}\n"));
     assert!(output.status.success(), "{}", stderr(&output));
 
-    let store = Store::open(&StoreSettings::in_data_dir(dir.path()))
-        .await
-        .unwrap();
+    let store = Store::open(&data.store_settings()).await.unwrap();
     let user = store
         .find_user(&Username::parse("bob").unwrap())
         .await
@@ -78,32 +74,32 @@ async fn the_password_given_to_user_add_verifies_exactly_as_typed() {
     );
 }
 
-#[test]
-fn adding_a_taken_username_in_any_case_fails_with_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
+#[tokio::test]
+async fn adding_a_taken_username_in_any_case_fails_with_exit_1() {
+    let data = TestData::new().await;
     assert!(
-        gatehouse(dir.path(), &["user", "add", "johndoe"], GOOD_PASSWORD)
+        data.gatehouse(&["user", "add", "johndoe"], GOOD_PASSWORD)
             .status
             .success()
     );
-    let output = gatehouse(dir.path(), &["user", "add", "JohnDoe"], GOOD_PASSWORD);
+    let output = data.gatehouse(&["user", "add", "JohnDoe"], GOOD_PASSWORD);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr(&output),
         "gatehouse: a user called JohnDoe already exists\n"
     );
-    assert_eq!(list_json(dir.path()).as_array().unwrap().len(), 1);
+    assert_eq!(list_json(&data).as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn a_weak_password_fails_with_exit_1_says_why_and_creates_nobody() {
-    let dir = tempfile::tempdir().unwrap();
+#[tokio::test]
+async fn a_weak_password_fails_with_exit_1_says_why_and_creates_nobody() {
+    let data = TestData::new().await;
     for (password, reason) in [
         ("short", "at least 8 characters"),
         ("password1", "most commonly used"),
         ("", "at least 8 characters"),
     ] {
-        let output = gatehouse(dir.path(), &["user", "add", "johndoe"], &format!("{password}\n"));
+        let output = data.gatehouse(&["user", "add", "johndoe"], &format!("{password}\n"));
         assert_eq!(output.status.code(), Some(1), "{password:?}");
         let message = stderr(&output);
         assert!(
@@ -112,13 +108,13 @@ fn a_weak_password_fails_with_exit_1_says_why_and_creates_nobody() {
         );
         assert_eq!(message.lines().count(), 1, "one line: {message}");
     }
-    assert_eq!(list_json(dir.path()), serde_json::json!([]));
+    assert_eq!(list_json(&data), serde_json::json!([]));
 }
 
-#[test]
-fn no_password_on_standard_input_fails_with_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = gatehouse(dir.path(), &["user", "add", "johndoe"], "");
+#[tokio::test]
+async fn no_password_on_standard_input_fails_with_exit_1() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(&["user", "add", "johndoe"], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("no password on standard input"),
@@ -127,56 +123,50 @@ fn no_password_on_standard_input_fails_with_exit_1() {
     );
 }
 
-#[test]
-fn disable_and_enable_flip_the_account_and_say_when_nothing_changed() {
-    let dir = tempfile::tempdir().unwrap();
+#[tokio::test]
+async fn disable_and_enable_flip_the_account_and_say_when_nothing_changed() {
+    let data = TestData::new().await;
     assert!(
-        gatehouse(dir.path(), &["user", "add", "johndoe"], GOOD_PASSWORD)
+        data.gatehouse(&["user", "add", "johndoe"], GOOD_PASSWORD)
             .status
             .success()
     );
 
-    let output = gatehouse(dir.path(), &["user", "disable", "johndoe"], "");
+    let output = data.gatehouse(&["user", "disable", "johndoe"], "");
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(stdout(&output), "Disabled johndoe; their sessions have ended.\n");
-    assert_eq!(list_json(dir.path())[0]["disabled"], true);
+    assert_eq!(list_json(&data)[0]["disabled"], true);
     assert_eq!(
-        stdout(&gatehouse(dir.path(), &["user", "disable", "johndoe"], "")),
+        stdout(&data.gatehouse(&["user", "disable", "johndoe"], "")),
         "johndoe was already disabled.\n"
     );
 
-    let output = gatehouse(dir.path(), &["user", "enable", "JOHNDOE"], "");
+    let output = data.gatehouse(&["user", "enable", "JOHNDOE"], "");
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(stdout(&output), "Enabled johndoe.\n");
-    assert_eq!(list_json(dir.path())[0]["disabled"], false);
+    assert_eq!(list_json(&data)[0]["disabled"], false);
 }
 
-#[test]
-fn user_add_disabled_creates_an_account_that_cannot_sign_in_yet() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = gatehouse(dir.path(), &["user", "add", "alice", "--disabled"], GOOD_PASSWORD);
+#[tokio::test]
+async fn user_add_disabled_creates_an_account_that_cannot_sign_in_yet() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(&["user", "add", "alice", "--disabled"], GOOD_PASSWORD);
     assert_eq!(stdout(&output), "Created user alice (disabled).\n");
-    assert_eq!(list_json(dir.path())[0]["disabled"], true);
+    assert_eq!(list_json(&data)[0]["disabled"], true);
 }
 
 #[tokio::test]
 async fn passwd_replaces_the_password_and_ends_sessions() {
-    let dir = tempfile::tempdir().unwrap();
+    let data = TestData::new().await;
     assert!(
-        gatehouse(dir.path(), &["user", "add", "johndoe"], GOOD_PASSWORD)
+        data.gatehouse(&["user", "add", "johndoe"], GOOD_PASSWORD)
             .status
             .success()
     );
-    let output = gatehouse(
-        dir.path(),
-        &["user", "passwd", "johndoe"],
-        "a brand new passphrase\n",
-    );
+    let output = data.gatehouse(&["user", "passwd", "johndoe"], "a brand new passphrase\n");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
-    let store = Store::open(&StoreSettings::in_data_dir(dir.path()))
-        .await
-        .unwrap();
+    let store = Store::open(&data.store_settings()).await.unwrap();
     let user = store
         .find_user(&Username::parse("johndoe").unwrap())
         .await
@@ -201,11 +191,11 @@ async fn passwd_replaces_the_password_and_ends_sessions() {
     assert_eq!(user.token_version, 1);
 }
 
-#[test]
-fn commands_on_an_unknown_user_fail_with_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
+#[tokio::test]
+async fn commands_on_an_unknown_user_fail_with_exit_1() {
+    let data = TestData::new().await;
     for command in ["passwd", "disable", "enable"] {
-        let output = gatehouse(dir.path(), &["user", command, "nobody"], GOOD_PASSWORD);
+        let output = data.gatehouse(&["user", command, "nobody"], GOOD_PASSWORD);
         assert_eq!(output.status.code(), Some(1), "{command}");
         assert_eq!(
             stderr(&output),
@@ -215,25 +205,25 @@ fn commands_on_an_unknown_user_fail_with_exit_1() {
     }
 }
 
-#[test]
-fn a_malformed_argument_is_a_usage_error_with_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
+#[tokio::test]
+async fn a_malformed_argument_is_a_usage_error_with_exit_2() {
+    let data = TestData::new().await;
     for args in [
         &["user", "add", "john doe"][..],
         &["user", "add", "john", "--email", "nope"],
         &["user", "frobnicate"],
         &["--access-ttl", "15"],
     ] {
-        let output = gatehouse(dir.path(), args, GOOD_PASSWORD);
+        let output = data.gatehouse(args, GOOD_PASSWORD);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
     }
-    assert_eq!(list_json(dir.path()), serde_json::json!([]));
+    assert_eq!(list_json(&data), serde_json::json!([]));
 }
 
-#[test]
-fn help_explains_every_serve_flag_and_its_environment_twin() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = gatehouse(dir.path(), &["serve", "--help"], "");
+#[tokio::test]
+async fn help_explains_every_serve_flag_and_its_environment_twin() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(&["serve", "--help"], "");
     assert_eq!(output.status.code(), Some(0));
     let help = stdout(&output);
     for flag in [
@@ -254,13 +244,12 @@ fn help_explains_every_serve_flag_and_its_environment_twin() {
     }
 }
 
-#[test]
-fn serve_refuses_a_key_file_that_is_too_short() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("short.key");
+#[tokio::test]
+async fn serve_refuses_a_key_file_that_is_too_short() {
+    let data = TestData::new().await;
+    let key = data.path().join("short.key");
     std::fs::write(&key, "0123456789").unwrap();
-    let output = gatehouse(
-        dir.path(),
+    let output = data.gatehouse(
         &[
             "serve",
             "--addr",
@@ -276,30 +265,30 @@ fn serve_refuses_a_key_file_that_is_too_short() {
         message.contains("holds 10 bytes") && message.contains("at least 32"),
         "{message}"
     );
-    assert!(!dir.path().join("gatehouse.db").exists(), "nothing was created");
+    assert!(!data.path().join("gatehouse.db").exists(), "nothing was created");
 }
 
-#[test]
-fn serve_refuses_an_address_in_use() {
-    let dir = tempfile::tempdir().unwrap();
+#[tokio::test]
+async fn serve_refuses_an_address_in_use() {
+    let data = TestData::new().await;
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let output = gatehouse(dir.path(), &["serve", "--addr", &addr], "");
+    let output = data.gatehouse(&["serve", "--addr", &addr], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains(&format!("{addr} is already in use")),
         "{}",
         stderr(&output)
     );
-    assert!(!dir.path().join("signing.key").exists(), "nothing was created");
+    assert!(!data.path().join("signing.key").exists(), "nothing was created");
 }
 
-#[test]
-fn serve_refuses_a_data_directory_that_cannot_be_created() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("a-file");
+#[tokio::test]
+async fn serve_refuses_a_data_directory_that_cannot_be_created() {
+    let data = TestData::new().await;
+    let file = data.path().join("a-file");
     std::fs::write(&file, "").unwrap();
-    let output = gatehouse(&file.join("data"), &["serve", "--addr", "127.0.0.1:0"], "");
+    let output = gatehouse_in(&file.join("data"), None, &["serve", "--addr", "127.0.0.1:0"], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("Failed to create the data directory"),
@@ -308,10 +297,10 @@ fn serve_refuses_a_data_directory_that_cannot_be_created() {
     );
 }
 
-#[test]
-fn demo_mode_refuses_an_address_beyond_this_machine() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = gatehouse(dir.path(), &["serve", "--demo", "--addr", "0.0.0.0:0"], "");
+#[tokio::test]
+async fn demo_mode_refuses_an_address_beyond_this_machine() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(&["serve", "--demo", "--addr", "0.0.0.0:0"], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("only on a loopback address"),
@@ -319,26 +308,44 @@ fn demo_mode_refuses_an_address_beyond_this_machine() {
         stderr(&output)
     );
     assert!(
-        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        std::fs::read_dir(data.path()).unwrap().next().is_none(),
         "nothing was created"
     );
 }
 
-#[test]
-fn a_postgres_url_is_refused_with_a_way_forward() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = gatehouse(
-        dir.path(),
+#[tokio::test]
+async fn an_unreachable_postgres_database_is_named_without_its_password() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(
         &[
             "user",
             "list",
             "--database-url",
-            "postgres://me:secret@localhost/db",
+            "postgres://me:s3cret-pw@127.0.0.1:1/site",
         ],
         "",
     );
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
-    assert!(message.contains("SQLite only"), "{message}");
-    assert!(!message.contains("secret"), "the URL's password is never printed");
+    assert!(
+        message.contains("cannot reach the PostgreSQL database site on 127.0.0.1:1"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("s3cret-pw"),
+        "the URL's password is never printed"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_is_refused_with_examples() {
+    let data = TestData::new().await;
+    let output = data.gatehouse(&["user", "list", "--database-url", "mysql://me:pw@db/site"], "");
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("must start with sqlite: or postgres://"),
+        "{message}"
+    );
+    assert!(!message.contains("pw@"), "{message}");
 }

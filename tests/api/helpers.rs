@@ -1,27 +1,80 @@
-//! `spawn_app()`: the real application, built like `main` builds it, on a free port and a fresh
-//! data directory; and `gatehouse()`: the real binary, pointed at a data directory.
+//! `spawn_app()`: the real application, built like `main` builds it, on a free port and fresh
+//! data; `TestData::gatehouse()`: the real binary, pointed at that data.
+//!
+//! With `GATEHOUSE_TEST_POSTGRES` set (see `store::scratch`), every test's data lives in a
+//! PostgreSQL database of its own instead of SQLite: the same tests cover both backends.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 
 use gatehouse::api::Login;
 use gatehouse::domain::{FullName, Username};
-use gatehouse::server::config::Settings;
+use gatehouse::server::config::{DatabaseLocation, Settings, StoreSettings};
 use gatehouse::server::startup::Application;
 use gatehouse::server::state::AppState;
+use gatehouse::server::store::scratch::ScratchDatabase;
 use gatehouse::server::store::{NewUser, UserRow};
 use leptos::server_fn::ServerFn;
 use secrecy::SecretString;
+use serde_json::Value;
 use tempfile::TempDir;
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: AppState,
-    /// Kept so the directory lives as long as the app.
-    pub data_dir: TempDir,
+    /// The site's public origin: what state-changing requests show as `Origin`.
+    pub origin: String,
+    /// Kept so the data lives as long as the app (shared with other instances of the site).
+    pub data: Arc<TestData>,
+}
+
+/// Where a test keeps its data: a temporary data directory (key file, SQLite) and, when the
+/// suite runs on PostgreSQL, a scratch database of its own. Dropped at the end of the test.
+pub struct TestData {
+    pub dir: TempDir,
+    database: Option<ScratchDatabase>,
+}
+
+impl TestData {
+    pub async fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            database: ScratchDatabase::create_if_requested().await,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `--database-url` when the test runs on PostgreSQL.
+    pub fn database_url(&self) -> Option<String> {
+        self.database.as_ref().map(ScratchDatabase::url)
+    }
+
+    pub fn store_settings(&self) -> StoreSettings {
+        let mut settings = StoreSettings::in_data_dir(self.path());
+        if let Some(url) = self.database_url() {
+            settings.database = DatabaseLocation::Url(url);
+        }
+        settings
+    }
+
+    /// The defaults of `serve` on a free loopback port, on this data.
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::new(SocketAddr::from(([127, 0, 0, 1], 0)), self.path());
+        settings.store = self.store_settings();
+        settings
+    }
+
+    /// Runs the real `gatehouse` binary on this data, with `stdin` as its standard input.
+    pub fn gatehouse(&self, args: &[&str], stdin: &str) -> Output {
+        gatehouse_in(self.path(), self.database_url().as_deref(), args, stdin)
+    }
 }
 
 /// The password every test user gets unless a test says otherwise.
@@ -69,7 +122,7 @@ impl TestApp {
     pub async fn post_form<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{}", self.address, F::PATH))
-            .header("origin", &self.address)
+            .header("origin", &self.origin)
             .header("accept", "text/html")
             .header("referer", format!("{}/login", self.address))
             .form(form)
@@ -82,7 +135,7 @@ impl TestApp {
     pub async fn call<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{}", self.address, F::PATH))
-            .header("origin", &self.address)
+            .header("origin", &self.origin)
             .header("accept", "application/json")
             .form(form)
             .send()
@@ -97,6 +150,45 @@ impl TestApp {
             form.push(("next", next));
         }
         self.post_form::<Login>(&form).await
+    }
+
+    /// Posts a form to `POST /token`.
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/token", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The tokens of a successful password grant for `username` (with [`PASSWORD`]).
+    pub async fn password_grant(&self, username: &str) -> Value {
+        let response = self
+            .token(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", PASSWORD),
+            ])
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// A refresh-token grant.
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+            .await
+    }
+
+    /// A Bearer API call.
+    pub async fn api(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A client of its own (another browser), with no cookies.
@@ -143,25 +235,27 @@ pub fn location(response: &reqwest::Response) -> &str {
         .unwrap()
 }
 
-/// Builds and starts the application in a fresh temporary data directory.
+/// Builds and starts the application on fresh data.
 pub async fn spawn_app() -> TestApp {
-    let data_dir = tempfile::tempdir().unwrap();
-    spawn_app_in(data_dir).await
+    let data = TestData::new().await;
+    spawn_app_with(data.settings(), data).await
 }
 
-/// Builds and starts the application on a given data directory (to test reopening one).
-pub async fn spawn_app_in(data_dir: TempDir) -> TestApp {
-    let settings = Settings::new(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.path());
-    spawn_app_with(settings, data_dir).await
+/// Starts the application again on the data of a stopped one (to test reopening it).
+pub async fn spawn_app_again(stopped: TestApp) -> TestApp {
+    stopped.state.store.close().await;
+    let settings = stopped.data.settings();
+    spawn_app_with(settings, stopped.data).await
 }
 
-/// Builds and starts the application with the given settings.
-pub async fn spawn_app_with(settings: Settings, data_dir: TempDir) -> TestApp {
+/// Builds and starts the application with the given settings (made from `data.settings()`).
+pub async fn spawn_app_with(settings: Settings, data: impl Into<Arc<TestData>>) -> TestApp {
     let app = Application::build(settings)
         .await
         .expect("the application builds");
     let address = format!("http://{}", app.addr());
     let state = app.state().clone();
+    let origin = state.public_url.origin().to_owned();
     tokio::spawn(app.run_until_stopped());
     // Keeps cookies and never follows redirects: tests look at each answer themselves.
     let client = reqwest::Client::builder()
@@ -173,16 +267,21 @@ pub async fn spawn_app_with(settings: Settings, data_dir: TempDir) -> TestApp {
         address,
         client,
         state,
-        data_dir,
+        origin,
+        data: data.into(),
     }
 }
 
-/// Runs the real `gatehouse` binary on `data_dir`, with `stdin` as its standard input.
-pub fn gatehouse(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
+/// Runs the real `gatehouse` binary on `data_dir` (and `database_url` when given), with `stdin`
+/// as its standard input.
+pub fn gatehouse_in(data_dir: &Path, database_url: Option<&str>, args: &[&str], stdin: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    command.args(args).arg("--data-dir").arg(data_dir);
+    match database_url {
+        Some(url) => command.env("GATEHOUSE_DATABASE_URL", url),
+        None => command.env_remove("GATEHOUSE_DATABASE_URL"),
+    };
+    let mut child = command
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

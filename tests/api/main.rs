@@ -1,9 +1,12 @@
-//! Integration tests: the real application on port 0 with a throw-away data directory, and the
-//! real `gatehouse` binary for the command line.
+//! Integration tests: the real application on port 0 with throw-away data, and the real
+//! `gatehouse` binary for the command line. `make test` runs them on SQLite and again on
+//! PostgreSQL (see `helpers::TestData`).
 
 mod cli;
+mod database;
 mod health;
 mod helpers;
+mod instances;
 mod oauth;
 mod pages;
 mod security;

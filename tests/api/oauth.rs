@@ -5,50 +5,14 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse::domain::Username;
-use gatehouse::server::config::Settings;
 use gatehouse::server::store::NewUser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, TestData, spawn_app, spawn_app_with};
 
 impl TestApp {
-    async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}/token", self.address))
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn password_grant(&self, username: &str) -> Value {
-        let response = self
-            .token(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", PASSWORD),
-            ])
-            .await;
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
-    }
-
-    async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
-        self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
-            .await
-    }
-
-    async fn api(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// Signs `claims` under `header` with the site's real key.
     fn forge(&self, header: &Header, claims: &Value) -> String {
         jsonwebtoken::encode(
@@ -609,10 +573,10 @@ async fn forged_and_garbage_tokens_are_refused_and_never_a_server_error() {
 
 #[tokio::test]
 async fn the_password_grant_can_be_turned_off_without_ending_refreshes() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    let data = TestData::new().await;
+    let mut settings = data.settings();
     settings.disable_password_grant = true;
-    let app = spawn_app_with(settings, dir).await;
+    let app = spawn_app_with(settings, data).await;
     app.add_user("johndoe").await;
     let response = app
         .token(&[

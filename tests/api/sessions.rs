@@ -8,15 +8,15 @@ use gatehouse::server::config::Settings;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::helpers::{PASSWORD, TestApp, location, set_cookies, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, TestData, location, set_cookies, spawn_app, spawn_app_with};
 
 /// Access tokens of one second: with the 5 s leeway they are refused after about 6 s.
 async fn spawn_short_lived(edit: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    let data = TestData::new().await;
+    let mut settings = data.settings();
     settings.access_ttl = Duration::from_secs(1);
     edit(&mut settings);
-    spawn_app_with(settings, dir).await
+    spawn_app_with(settings, data).await
 }
 
 const PAST_ACCESS_EXPIRY: Duration = Duration::from_secs(7);

@@ -6,13 +6,17 @@ use gatehouse::server::config::Settings;
 use gatehouse::server::startup::Application;
 use gatehouse::server::store::NewUser;
 
-use crate::helpers::{spawn_app, spawn_app_in};
+use crate::helpers::{TestData, spawn_app, spawn_app_again};
 
 #[tokio::test]
 async fn migrations_create_an_empty_store_in_a_new_data_directory() {
     let app = spawn_app().await;
-    assert!(app.data_dir.path().join("gatehouse.db").is_file());
-    assert!(app.data_dir.path().join("signing.key").is_file());
+    assert_eq!(
+        app.data.path().join("gatehouse.db").is_file(),
+        app.data.database_url().is_none(),
+        "SQLite lives in the data directory (unless the test runs on PostgreSQL)"
+    );
+    assert!(app.data.path().join("signing.key").is_file());
     assert!(app.state.store.list_users().await.unwrap().is_empty());
 }
 
@@ -29,9 +33,8 @@ async fn an_existing_database_is_reopened_with_its_users_and_key() {
     };
     first.state.store.create_user(&new).await.unwrap();
     let key = first.state.signing_key.expose().to_vec();
-    first.state.store.close().await;
 
-    let second = spawn_app_in(first.data_dir).await;
+    let second = spawn_app_again(first).await;
     let users = second.state.store.list_users().await.unwrap();
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].username, "johndoe");
@@ -59,8 +62,8 @@ async fn a_corrupt_database_file_stops_start_up_and_is_left_as_it_was() {
 
 #[tokio::test]
 async fn demo_mode_seeds_the_tutorial_users_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    let data = TestData::new().await;
+    let mut settings = data.settings();
     settings.demo = true;
     let app = Application::build(settings.clone()).await.unwrap();
     let users = app.state().store.list_users().await.unwrap();

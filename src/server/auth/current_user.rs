@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::server::auth::cookies::Lifetimes;
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::refresh::{self, Rotation};
-use crate::server::errors::internal;
+use crate::server::errors::{RETRY_AFTER_UNAVAILABLE, internal, request_id_of};
 use crate::server::state::AppState;
 use crate::server::store::{SessionRow, StoreError, UserRow};
 
@@ -250,11 +250,7 @@ fn see_other(location: &str) -> Response {
 }
 
 fn store_unavailable(request: &Request, error: &StoreError) -> Response {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|id| id.to_str().ok())
-        .unwrap_or("unknown");
+    let request_id = request_id_of(request.headers());
     tracing::error!(
         request_id,
         error = format!("{error:#}"),
@@ -262,7 +258,10 @@ fn store_unavailable(request: &Request, error: &StoreError) -> Response {
     );
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "5"), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
         format!("Gatehouse cannot reach its database right now. Please try again in a moment (reference {request_id})."),
     )
         .into_response()

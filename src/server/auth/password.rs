@@ -5,6 +5,7 @@
 //! reusing its own argon2 memory. A flood of sign-ins then queues instead of growing memory.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use anyhow::Context;
@@ -99,8 +100,13 @@ impl Passwords {
     /// its own 19 MiB.
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::with_threads(cores, cores * QUEUE_PER_THREAD)
+    }
+
+    /// `threads` argon2 threads, turning work away once `max_pending` jobs wait or run.
+    fn with_threads(threads: usize, max_pending: usize) -> Self {
         Self {
-            pool: Argon2Pool::start(cores),
+            pool: Argon2Pool::start(threads, max_pending),
             dummy_hash: Arc::default(),
         }
     }
@@ -248,10 +254,32 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 #[derive(Clone, Debug)]
 struct Argon2Pool {
     jobs: mpsc::Sender<Job>,
+    /// Jobs queued or running, and how many may be before new ones are turned away.
+    pending: Arc<AtomicUsize>,
+    max_pending: usize,
 }
 
+/// Every argon2 thread is busy and the queue is full: answer 503 and let the client retry,
+/// rather than make it wait behind seconds of hashing.
+#[derive(Debug, thiserror::Error)]
+#[error("too many passwords are being checked at once")]
+pub struct Saturated;
+
+/// One counted place in the queue, given back when dropped: when the job is done, when it
+/// panics, or when it is never queued.
+struct PendingSlot(Arc<AtomicUsize>);
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Jobs allowed to wait per argon2 thread: about two seconds of work at 17 ms each.
+const QUEUE_PER_THREAD: usize = 128;
+
 impl Argon2Pool {
-    fn start(threads: usize) -> Self {
+    fn start(threads: usize, max_pending: usize) -> Self {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..threads {
@@ -274,16 +302,30 @@ impl Argon2Pool {
                 })
                 .expect("the OS starts the argon2 threads");
         }
-        Self { jobs }
+        Self {
+            jobs,
+            pending: Arc::default(),
+            max_pending,
+        }
     }
 
+    /// Runs `work` on an argon2 thread and waits for its result.
+    ///
+    /// # Errors
+    /// [`Saturated`] when the queue is full; the threads have stopped; `work` failed.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
+        let slot = PendingSlot(Arc::clone(&self.pending));
+        if self.pending.fetch_add(1, Ordering::SeqCst) >= self.max_pending {
+            return Err(Saturated.into());
+        }
         let (reply, result) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            let _ = reply.send(work(memory));
+            let outcome = work(memory);
+            drop(slot);
+            let _ = reply.send(outcome);
         });
         self.jobs
             .send(job)
@@ -295,6 +337,28 @@ impl Argon2Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_turns_work_away_instead_of_growing() {
+        let passwords = Passwords::with_threads(1, 2);
+        let hash = passwords.hash(&secret("queue test password")).await.unwrap();
+        let guess = secret("wrong guess here");
+        let checks = (0..8).map(|_| passwords.verify(&guess, Some(&hash)));
+        let outcomes = futures::future::join_all(checks).await;
+        let turned_away = outcomes
+            .iter()
+            .filter(|outcome| outcome.as_ref().is_err_and(|error| error.is::<Saturated>()))
+            .count();
+        assert_eq!(turned_away, 6, "two fit the queue");
+        assert!(outcomes.iter().flatten().all(|matches| !matches));
+        // The queue empties again: nothing leaked.
+        assert!(
+            passwords
+                .verify(&secret("queue test password"), Some(&hash))
+                .await
+                .unwrap()
+        );
+    }
 
     fn secret(text: &str) -> SecretString {
         SecretString::from(text.to_owned())

@@ -9,8 +9,11 @@
 
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::domain::Username;
+use crate::server::random::hex;
 use crate::server::state::AppState;
 use crate::server::store::StoreError;
 
@@ -30,12 +33,22 @@ pub struct Attempt {
     subjects: Vec<(String, i64)>,
 }
 
+/// `account:<lower-case name>` for a name that could be a username; for anything else (too
+/// long, NUL, other scripts: no account can have it) `account:sha256:<digest>`, so that what
+/// the store keeps is short and plain text whatever a client sends.
+fn account_subject(username: &str) -> String {
+    match Username::parse(username) {
+        Ok(name) => format!("account:{}", name.as_str().to_lowercase()),
+        Err(_) => format!("account:sha256:{}", hex(&Sha256::digest(username.as_bytes()))),
+    }
+}
+
 impl Attempt {
     /// An attempt to sign in as `username` (if any) from `address` (if known).
     pub fn new(username: Option<&str>, address: Option<&str>) -> Self {
         let mut subjects = Vec::new();
         if let Some(username) = username {
-            subjects.push((format!("account:{}", username.to_lowercase()), FREE_PER_ACCOUNT));
+            subjects.push((account_subject(username), FREE_PER_ACCOUNT));
         }
         if let Some(address) = address {
             subjects.push((format!("address:{address}"), FREE_PER_ADDRESS));
@@ -104,6 +117,19 @@ fn wait_after(failures: i64, free: i64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_subjects_are_short_plain_text_whatever_the_name() {
+        assert_eq!(account_subject("JohnDoe"), "account:johndoe");
+        for hostile in ["john\0doe", &"a".repeat(10_000), "' OR 1=1--", "jоhndoe"] {
+            let subject = account_subject(hostile);
+            assert!(
+                subject.starts_with("account:sha256:") && subject.len() == 79,
+                "{subject}"
+            );
+        }
+        assert_ne!(account_subject("' OR 1=1--"), account_subject("' OR 1=2--"));
+    }
 
     #[test]
     fn waits_start_after_the_free_failures_double_and_stop_at_the_maximum() {

@@ -19,7 +19,7 @@ use crate::server::auth::refresh::{self, Rotation};
 use crate::server::auth::scopes;
 use crate::server::auth::throttle::Attempt;
 use crate::server::client::session_origin;
-use crate::server::errors::sentence;
+use crate::server::errors::{Outage, RETRY_AFTER_UNAVAILABLE, request_id_of, sentence};
 use crate::server::state::AppState;
 use crate::server::store::{SessionOrigin, SessionRow, UserRow};
 
@@ -66,7 +66,8 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthError {
     /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`,
-    /// `too_many_attempts` (429, with `Retry-After`) or `server_error`.
+    /// `too_many_attempts` (429, with `Retry-After`), `server_error` (500) or
+    /// `temporarily_unavailable` (503, with `Retry-After`).
     pub error: &'static str,
     pub error_description: String,
 }
@@ -87,11 +88,37 @@ impl OAuthError {
         Self::new("invalid_grant", INVALID_GRANT)
     }
 
+    /// Our own failure: `temporarily_unavailable` (503, with `Retry-After`) for an outage (no
+    /// database, every argon2 thread busy), else `server_error` (500). Logged in full; the
+    /// client sees only the request id.
     fn server_error(headers: &HeaderMap, error: &anyhow::Error) -> Self {
-        let request_id = headers
-            .get("x-request-id")
-            .and_then(|id| id.to_str().ok())
-            .unwrap_or("unknown");
+        let request_id = request_id_of(headers);
+        match Outage::of(error) {
+            Some(Outage::Database) => {
+                tracing::warn!(
+                    request_id,
+                    error = format!("{error:#}"),
+                    "token request failed: no database"
+                );
+                return Self::new(
+                    "temporarily_unavailable",
+                    format!(
+                        "The service cannot reach its database right now; try again in a moment (reference {request_id})."
+                    ),
+                );
+            }
+            Some(Outage::Busy) => {
+                tracing::warn!(
+                    request_id,
+                    "token request turned away: every argon2 thread is busy"
+                );
+                return Self::new(
+                    "temporarily_unavailable",
+                    "The service is very busy; try again in a moment.",
+                );
+            }
+            None => {}
+        }
         tracing::error!(request_id, error = format!("{error:#}"), "token request failed");
         Self::new(
             "server_error",
@@ -102,12 +129,18 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let status = if self.error == "server_error" {
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else {
-            StatusCode::BAD_REQUEST
+        let status = match self.error {
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
         };
-        (status, no_store(), axum::Json(self)).into_response()
+        let mut response = (status, no_store(), axum::Json(self)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
+        }
+        response
     }
 }
 
@@ -131,6 +164,7 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
         (status = 405, description = "Only POST is allowed"),
         (status = 429, description = "too_many_attempts: wait for Retry-After seconds", body = OAuthError),
         (status = 500, description = "server_error, with a reference to quote", body = OAuthError),
+        (status = 503, description = "temporarily_unavailable: the database is unreachable; retry after Retry-After seconds", body = OAuthError),
     )
 )]
 pub async fn token(

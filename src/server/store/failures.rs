@@ -12,12 +12,15 @@ impl Store {
     /// Database failures.
     pub async fn record_failure(&self, subjects: &[String], now: OffsetDateTime) -> Result<(), StoreError> {
         for subject in subjects {
-            sqlx::query("INSERT INTO sign_in_failures (subject, failed_at) VALUES (?, ?)")
-                .bind(subject)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .context("Failed to record a failed sign-in")?;
+            on_pool!(self, pool => {
+                sqlx::query("INSERT INTO sign_in_failures (subject, failed_at) VALUES ($1, $2)")
+                    .bind(subject)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
+            })
+            .context("Failed to record a failed sign-in")?;
         }
         Ok(())
     }
@@ -31,13 +34,15 @@ impl Store {
         subject: &str,
         since: OffsetDateTime,
     ) -> Result<(i64, Option<OffsetDateTime>), StoreError> {
-        let row: (i64, Option<OffsetDateTime>) = sqlx::query_as(
-            "SELECT count(*), max(failed_at) FROM sign_in_failures WHERE subject = ? AND failed_at > ?",
-        )
-        .bind(subject)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await
+        let row: (i64, Option<OffsetDateTime>) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT count(*), max(failed_at) FROM sign_in_failures WHERE subject = $1 AND failed_at > $2",
+            )
+            .bind(subject)
+            .bind(since)
+            .fetch_one(pool)
+            .await
+        })
         .context("Failed to count failed sign-ins")?;
         Ok(row)
     }
@@ -47,11 +52,14 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn clear_failures(&self, subject: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sign_in_failures WHERE subject = ?")
-            .bind(subject)
-            .execute(&self.pool)
-            .await
-            .context("Failed to clear failed sign-ins")?;
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1")
+                .bind(subject)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to clear failed sign-ins")?;
         Ok(())
     }
 }

@@ -24,15 +24,17 @@ impl Store {
         title: &str,
         description: Option<&str>,
     ) -> Result<ItemRow, StoreError> {
-        let item = sqlx::query_as::<_, ItemRow>(
-            "INSERT INTO items (owner_id, title, description) VALUES (?, ?, ?) \
-             RETURNING id, owner_id, title, description",
-        )
-        .bind(owner_id)
-        .bind(title)
-        .bind(description)
-        .fetch_one(&self.pool)
-        .await
+        let item = on_pool!(self, pool => {
+            sqlx::query_as::<_, ItemRow>(
+                "INSERT INTO items (owner_id, title, description) VALUES ($1, $2, $3) \
+                 RETURNING id, owner_id, title, description",
+            )
+            .bind(owner_id)
+            .bind(title)
+            .bind(description)
+            .fetch_one(pool)
+            .await
+        })
         .context("Failed to add an item")?;
         Ok(item)
     }
@@ -42,12 +44,14 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn items_of(&self, owner_id: i64) -> Result<Vec<ItemRow>, StoreError> {
-        let items = sqlx::query_as::<_, ItemRow>(
-            "SELECT id, owner_id, title, description FROM items WHERE owner_id = ? ORDER BY id",
-        )
-        .bind(owner_id)
-        .fetch_all(&self.pool)
-        .await
+        let items = on_pool!(self, pool => {
+            sqlx::query_as::<_, ItemRow>(
+                "SELECT id, owner_id, title, description FROM items WHERE owner_id = $1 ORDER BY id",
+            )
+            .bind(owner_id)
+            .fetch_all(pool)
+            .await
+        })
         .context("Failed to list items")?;
         Ok(items)
     }

@@ -50,9 +50,9 @@ pub struct SessionOrigin {
 
 /// Ends every live session of a user (`?` 2) but one (`?` 3), at a time (`?` 1).
 const REVOKE_OTHER_SESSIONS: &str =
-    "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL";
+    "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL";
 
-const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, scope, token_version, last_used_at, user_agent, ip_address, persistent";
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, scope, token_version, last_used_at, user_agent, ip_address, persistent";
 
 /// A refresh token as stored: its hash, never the token.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -92,23 +92,25 @@ impl Store {
     ) -> Result<SessionRow, StoreError> {
         let id = random_hex(16)?;
         let now = OffsetDateTime::now_utc();
-        let session = sqlx::query_as::<_, SessionRow>(&format!(
-            "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version, last_used_at, \
-                                   user_agent, ip_address, persistent) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {SESSION_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(user.id)
-        .bind(now)
-        .bind(expires_at)
-        .bind(scope)
-        .bind(user.token_version)
-        .bind(now)
-        .bind(origin.user_agent.as_deref())
-        .bind(origin.ip_address.as_deref())
-        .bind(origin.persistent)
-        .fetch_one(&self.pool)
-        .await
+        let session = on_pool!(self, pool => {
+            sqlx::query_as::<_, SessionRow>(&format!(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version, last_used_at, \
+                                       user_agent, ip_address, persistent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {SESSION_COLUMNS}"
+            ))
+            .bind(id)
+            .bind(user.id)
+            .bind(now)
+            .bind(expires_at)
+            .bind(scope)
+            .bind(user.token_version)
+            .bind(now)
+            .bind(origin.user_agent.as_deref())
+            .bind(origin.ip_address.as_deref())
+            .bind(origin.persistent)
+            .fetch_one(pool)
+            .await
+        })
         .context("Failed to start a session")?;
         Ok(session)
     }
@@ -118,17 +120,19 @@ impl Store {
     /// # Errors
     /// Database failures; an unknown session is `Ok(None)`.
     pub async fn find_session(&self, session_id: &str) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
-        let row = sqlx::query_as::<_, SessionAndUser>(
-            "SELECT users.*, sessions.id AS session_id, sessions.created_at AS session_created_at, \
-                    sessions.expires_at AS session_expires_at, sessions.revoked_at AS session_revoked_at, \
-                    sessions.scope AS session_scope, sessions.token_version AS session_token_version, \
-                    sessions.last_used_at AS session_last_used_at, sessions.user_agent AS session_user_agent, \
-                    sessions.ip_address AS session_ip_address, sessions.persistent AS session_persistent \
-             FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?",
-        )
-        .bind(session_id)
-        .fetch_optional(&self.pool)
-        .await
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, SessionAndUser>(
+                "SELECT users.*, sessions.id AS session_id, sessions.created_at AS session_created_at, \
+                        sessions.expires_at AS session_expires_at, sessions.revoked_at AS session_revoked_at, \
+                        sessions.scope AS session_scope, sessions.token_version AS session_token_version, \
+                        sessions.last_used_at AS session_last_used_at, sessions.user_agent AS session_user_agent, \
+                        sessions.ip_address AS session_ip_address, sessions.persistent AS session_persistent \
+                 FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = $1",
+            )
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await
+        })
         .context("Failed to look up a session")?;
         Ok(row.map(|row| {
             let session = SessionRow {
@@ -154,12 +158,15 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn revoke_session(&self, session_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(OffsetDateTime::now_utc())
-            .bind(session_id)
-            .execute(&self.pool)
-            .await
-            .context("Failed to revoke a session")?;
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(OffsetDateTime::now_utc())
+                .bind(session_id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to revoke a session")?;
         Ok(())
     }
 
@@ -175,12 +182,15 @@ impl Store {
         {
             return Ok(());
         }
-        sqlx::query("UPDATE sessions SET last_used_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(&session.id)
-            .execute(&self.pool)
-            .await
-            .context("Failed to note a session's use")?;
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&session.id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to note a session's use")?;
         Ok(())
     }
 
@@ -193,15 +203,17 @@ impl Store {
         user_id: i64,
         now: OffsetDateTime,
     ) -> Result<Vec<SessionRow>, StoreError> {
-        let sessions = sqlx::query_as::<_, SessionRow>(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions \
-             WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
-             ORDER BY coalesce(last_used_at, created_at) DESC"
-        ))
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
+        let sessions = on_pool!(self, pool => {
+            sqlx::query_as::<_, SessionRow>(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions \
+                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+                 ORDER BY coalesce(last_used_at, created_at) DESC"
+            ))
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(pool)
+            .await
+        })
         .context("Failed to list sessions")?;
         Ok(sessions)
     }
@@ -211,16 +223,19 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn revoke_session_of(&self, user_id: i64, session_id: &str) -> Result<bool, StoreError> {
-        let revoked = sqlx::query(
-            "UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-        )
-        .bind(OffsetDateTime::now_utc())
-        .bind(session_id)
-        .bind(user_id)
-        .execute(&self.pool)
-        .await
+        let revoked = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(OffsetDateTime::now_utc())
+            .bind(session_id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+                .map(|done| done.rows_affected())
+        })
         .context("Failed to revoke a session")?;
-        Ok(revoked.rows_affected() == 1)
+        Ok(revoked == 1)
     }
 
     /// Ends every session of a user but one; returns how many ended.
@@ -232,14 +247,17 @@ impl Store {
         user_id: i64,
         keep_session_id: &str,
     ) -> Result<u64, StoreError> {
-        let revoked = sqlx::query(REVOKE_OTHER_SESSIONS)
-            .bind(OffsetDateTime::now_utc())
-            .bind(user_id)
-            .bind(keep_session_id)
-            .execute(&self.pool)
-            .await
-            .context("Failed to revoke sessions")?;
-        Ok(revoked.rows_affected())
+        let revoked = on_pool!(self, pool => {
+            sqlx::query(REVOKE_OTHER_SESSIONS)
+                .bind(OffsetDateTime::now_utc())
+                .bind(user_id)
+                .bind(keep_session_id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to revoke sessions")?;
+        Ok(revoked)
     }
 
     /// Deletes what can never be used again: sessions past their end or revoked a day ago
@@ -250,23 +268,32 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn purge(&self, now: OffsetDateTime) -> Result<(u64, u64), StoreError> {
-        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR revoked_at <= ?")
-            .bind(now)
-            .bind(now - time::Duration::DAY)
-            .execute(&self.pool)
-            .await
-            .context("Failed to purge sessions")?;
-        let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE spent_at <= ?")
-            .bind(now - time::Duration::HOUR)
-            .execute(&self.pool)
-            .await
-            .context("Failed to purge refresh tokens")?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE failed_at <= ?")
-            .bind(now - time::Duration::DAY)
-            .execute(&self.pool)
-            .await
-            .context("Failed to purge old failed sign-ins")?;
-        Ok((sessions.rows_affected(), tokens.rows_affected()))
+        let sessions = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $2")
+                .bind(now)
+                .bind(now - time::Duration::DAY)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to purge sessions")?;
+        let tokens = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM refresh_tokens WHERE spent_at <= $1")
+                .bind(now - time::Duration::HOUR)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to purge refresh tokens")?;
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sign_in_failures WHERE failed_at <= $1")
+                .bind(now - time::Duration::DAY)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to purge old failed sign-ins")?;
+        Ok((sessions, tokens))
     }
 
     /// Records a refresh token of a session by its hash. Recording the same hash twice (two
@@ -275,15 +302,18 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn add_refresh_token(&self, session_id: &str, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?) \
-             ON CONFLICT (token_hash) DO NOTHING",
-        )
-        .bind(token_hash)
-        .bind(session_id)
-        .bind(OffsetDateTime::now_utc())
-        .execute(&self.pool)
-        .await
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (token_hash) DO NOTHING",
+            )
+            .bind(token_hash)
+            .bind(session_id)
+            .bind(OffsetDateTime::now_utc())
+            .execute(pool)
+            .await
+                .map(|done| done.rows_affected())
+        })
         .context("Failed to store a refresh token")?;
         Ok(())
     }
@@ -293,12 +323,14 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRow>, StoreError> {
-        let row = sqlx::query_as::<_, RefreshTokenRow>(
-            "SELECT session_id, spent_at FROM refresh_tokens WHERE token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
+        let row = on_pool!(self, pool => {
+            sqlx::query_as::<_, RefreshTokenRow>(
+                "SELECT session_id, spent_at FROM refresh_tokens WHERE token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+        })
         .context("Failed to look up a refresh token")?;
         Ok(row)
     }
@@ -309,14 +341,16 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn spend_refresh_token(&self, token_hash: &str) -> Result<bool, StoreError> {
-        let spent =
-            sqlx::query("UPDATE refresh_tokens SET spent_at = ? WHERE token_hash = ? AND spent_at IS NULL")
+        let spent = on_pool!(self, pool => {
+            sqlx::query("UPDATE refresh_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL")
                 .bind(OffsetDateTime::now_utc())
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(pool)
                 .await
-                .context("Failed to spend a refresh token")?;
-        Ok(spent.rows_affected() == 1)
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to spend a refresh token")?;
+        Ok(spent == 1)
     }
 
     /// Sets a new password hash and ends every other session of the user, in one transaction:
@@ -331,25 +365,27 @@ impl Store {
         keep_session_id: &str,
     ) -> Result<(), StoreError> {
         let now = OffsetDateTime::now_utc();
-        let mut transaction = self.pool.begin().await.context("Failed to begin a transaction")?;
-        sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-            .bind(hash.as_str())
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *transaction)
-            .await
-            .context("Failed to update a password")?;
-        sqlx::query(REVOKE_OTHER_SESSIONS)
-            .bind(now)
-            .bind(user_id)
-            .bind(keep_session_id)
-            .execute(&mut *transaction)
-            .await
-            .context("Failed to end the other sessions")?;
-        transaction
-            .commit()
-            .await
-            .context("Failed to commit a password change")?;
+        on_pool!(self, pool => {
+            let mut transaction = pool.begin().await.context("Failed to begin a transaction")?;
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash.as_str())
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await
+                .context("Failed to update a password")?;
+            sqlx::query(REVOKE_OTHER_SESSIONS)
+                .bind(now)
+                .bind(user_id)
+                .bind(keep_session_id)
+                .execute(&mut *transaction)
+                .await
+                .context("Failed to end the other sessions")?;
+            transaction
+                .commit()
+                .await
+                .context("Failed to commit a password change")?;
+        });
         Ok(())
     }
 }

@@ -69,7 +69,7 @@ pub struct NewUser {
     pub disabled: bool,
 }
 
-const USER_COLUMNS: &str =
+pub(super) const USER_COLUMNS: &str =
     "id, username, full_name, email, password_hash, disabled, admin, token_version, created_at, updated_at";
 
 impl Store {
@@ -80,20 +80,22 @@ impl Store {
     #[tracing::instrument(skip_all, fields(username = %new.username))]
     pub async fn create_user(&self, new: &NewUser) -> Result<UserRow, StoreError> {
         let now = OffsetDateTime::now_utc();
-        sqlx::query_as::<_, UserRow>(&format!(
-            "INSERT INTO users (username, full_name, email, password_hash, disabled, admin, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
-        ))
-        .bind(new.username.as_str())
-        .bind(new.full_name.as_ref().map(FullName::as_str))
-        .bind(new.email.as_ref().map(Email::as_str))
-        .bind(new.password_hash.as_str())
-        .bind(new.disabled)
-        .bind(new.admin)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
+        on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!(
+                "INSERT INTO users (username, full_name, email, password_hash, disabled, admin, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {USER_COLUMNS}"
+            ))
+            .bind(new.username.as_str())
+            .bind(new.full_name.as_ref().map(FullName::as_str))
+            .bind(new.email.as_ref().map(Email::as_str))
+            .bind(new.password_hash.as_str())
+            .bind(new.disabled)
+            .bind(new.admin)
+            .bind(now)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })
         .map_err(|error| {
             if is_unique_violation(&error) {
                 StoreError::DuplicateUsername(new.username.to_string())
@@ -108,12 +110,14 @@ impl Store {
     /// # Errors
     /// Only database failures; an unknown name is `Ok(None)`.
     pub async fn find_user(&self, username: &Username) -> Result<Option<UserRow>, StoreError> {
-        let user = sqlx::query_as::<_, UserRow>(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE lower(username) = lower(?)"
-        ))
-        .bind(username.as_str())
-        .fetch_optional(&self.pool)
-        .await
+        let user = on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE lower(username) = lower($1)"
+            ))
+            .bind(username.as_str())
+            .fetch_optional(pool)
+            .await
+        })
         .context("Failed to look up a user")?;
         Ok(user)
     }
@@ -123,11 +127,13 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn list_users(&self) -> Result<Vec<UserRow>, StoreError> {
-        let users = sqlx::query_as::<_, UserRow>(&format!(
-            "SELECT {USER_COLUMNS} FROM users ORDER BY lower(username)"
-        ))
-        .fetch_all(&self.pool)
-        .await
+        let users = on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!(
+                "SELECT {USER_COLUMNS} FROM users ORDER BY lower(username)"
+            ))
+            .fetch_all(pool)
+            .await
+        })
         .context("Failed to list users")?;
         Ok(users)
     }
@@ -143,17 +149,20 @@ impl Store {
         username: &Username,
         hash: &PasswordHash,
     ) -> Result<(), StoreError> {
-        let updated = sqlx::query(
-            "UPDATE users SET password_hash = ?, token_version = token_version + 1, updated_at = ? \
-             WHERE lower(username) = lower(?)",
-        )
-        .bind(hash.as_str())
-        .bind(OffsetDateTime::now_utc())
-        .bind(username.as_str())
-        .execute(&self.pool)
-        .await
+        let updated = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, token_version = token_version + 1, updated_at = $2 \
+                 WHERE lower(username) = lower($3)",
+            )
+            .bind(hash.as_str())
+            .bind(OffsetDateTime::now_utc())
+            .bind(username.as_str())
+            .execute(pool)
+            .await
+                .map(|done| done.rows_affected())
+        })
         .context("Failed to update a password")?;
-        if updated.rows_affected() == 0 {
+        if updated == 0 {
             return Err(StoreError::UnknownUser(username.to_string()));
         }
         Ok(())
@@ -173,15 +182,18 @@ impl Store {
         if user.disabled == disabled {
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE users SET disabled = ?, token_version = token_version + ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(disabled)
-        .bind(i64::from(disabled))
-        .bind(OffsetDateTime::now_utc())
-        .bind(user.id)
-        .execute(&self.pool)
-        .await
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET disabled = $1, token_version = token_version + $2, updated_at = $3 WHERE id = $4",
+            )
+            .bind(disabled)
+            .bind(i64::from(disabled))
+            .bind(OffsetDateTime::now_utc())
+            .bind(user.id)
+            .execute(pool)
+            .await
+                .map(|done| done.rows_affected())
+        })
         .context("Failed to change whether a user is disabled")?;
         Ok(true)
     }
@@ -190,15 +202,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::StoreSettings;
-
-    async fn store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreSettings::in_data_dir(dir.path()))
-            .await
-            .unwrap();
-        (store, dir)
-    }
+    use crate::server::store::open_for_test;
 
     fn new_user(name: &str) -> NewUser {
         NewUser {
@@ -213,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_created_user_is_found_in_any_letter_case() {
-        let (store, _dir) = store().await;
+        let (store, _scratch) = open_for_test().await;
         let created = store.create_user(&new_user("JohnDoe")).await.unwrap();
         assert_eq!(created.username, "JohnDoe");
         assert_eq!(created.token_version, 0);
@@ -228,7 +232,7 @@ mod tests {
 
     #[tokio::test]
     async fn usernames_differing_only_in_case_are_duplicates() {
-        let (store, _dir) = store().await;
+        let (store, _scratch) = open_for_test().await;
         store.create_user(&new_user("johndoe")).await.unwrap();
         let error = store.create_user(&new_user("JOHNDOE")).await.unwrap_err();
         assert!(
@@ -240,7 +244,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_password_raises_the_token_version() {
-        let (store, _dir) = store().await;
+        let (store, _scratch) = open_for_test().await;
         store.create_user(&new_user("johndoe")).await.unwrap();
         let name = Username::parse("johndoe").unwrap();
         let hash = PasswordHash::from_stored("$argon2id$other".into());
@@ -252,7 +256,7 @@ mod tests {
 
     #[tokio::test]
     async fn disabling_ends_sessions_and_enabling_does_not() {
-        let (store, _dir) = store().await;
+        let (store, _scratch) = open_for_test().await;
         store.create_user(&new_user("johndoe")).await.unwrap();
         let name = Username::parse("johndoe").unwrap();
         assert!(store.set_disabled(&name, true).await.unwrap());
@@ -268,7 +272,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_to_an_unknown_user_say_so() {
-        let (store, _dir) = store().await;
+        let (store, _scratch) = open_for_test().await;
         let name = Username::parse("nobody").unwrap();
         assert!(matches!(
             store.set_disabled(&name, true).await,
@@ -283,7 +287,7 @@ mod tests {
 
     #[tokio::test]
     async fn users_are_listed_alphabetically_ignoring_case() {
-        let (store, _dir) = store().await;
+        let (store, _scratch) = open_for_test().await;
         for name in ["carol", "Bob", "alice"] {
             store.create_user(&new_user(name)).await.unwrap();
         }

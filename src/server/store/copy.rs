@@ -1,0 +1,278 @@
+//! Copying a whole store into another (`gatehouse db copy`): SQLite to PostgreSQL when a site
+//! outgrows one machine, and back.
+//!
+//! Users, sessions, refresh tokens and items are copied with their ids, so signed-in users stay
+//! signed in (given the same signing key). Failed sign-ins are not copied: they only matter for
+//! fifteen minutes. The target is written in one transaction, so a failed copy leaves it as it
+//! was.
+
+use anyhow::{Context, bail};
+use time::OffsetDateTime;
+
+use super::{ItemRow, Pool, SessionRow, Store, UserRow};
+
+/// Rows read from the source at a time.
+const BATCH: i64 = 500;
+
+/// How many rows of each kind a store holds (or a copy wrote).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub users: u64,
+    pub sessions: u64,
+    pub refresh_tokens: u64,
+    pub items: u64,
+}
+
+impl RowCounts {
+    pub fn total(&self) -> u64 {
+        self.users + self.sessions + self.refresh_tokens + self.items
+    }
+}
+
+impl std::fmt::Display for RowCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} users, {} sessions, {} refresh tokens, {} items",
+            self.users, self.sessions, self.refresh_tokens, self.items
+        )
+    }
+}
+
+/// A refresh token with every column, as only a copy needs it.
+#[derive(sqlx::FromRow)]
+struct StoredRefreshToken {
+    token_hash: String,
+    session_id: String,
+    created_at: OffsetDateTime,
+    spent_at: Option<OffsetDateTime>,
+}
+
+impl Store {
+    /// How many rows of each kind the store holds.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn row_counts(&self) -> anyhow::Result<RowCounts> {
+        let (users, sessions, refresh_tokens, items): (i64, i64, i64, i64) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), \
+                        (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM items)",
+            )
+            .fetch_one(pool)
+            .await
+        })
+        .context("Failed to count the rows of the store")?;
+        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        Ok(RowCounts {
+            users: count(users),
+            sessions: count(sessions),
+            refresh_tokens: count(refresh_tokens),
+            items: count(items),
+        })
+    }
+
+    /// Copies every user, session, refresh token and item of this store into `target`, calling
+    /// `progress` with the number of rows written after each batch. Returns what was copied.
+    ///
+    /// # Errors
+    /// The source lacks migrations this build has (migrate it first), the target is not empty
+    /// and `overwrite` is false, or a database failed; the target is then left unchanged.
+    pub async fn copy_into(
+        &self,
+        target: &Store,
+        overwrite: bool,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> anyhow::Result<RowCounts> {
+        if self.pending_migrations().await > 0 {
+            bail!(
+                "the source database is not up to date; run `gatehouse migrate` on it first (the copy leaves its source untouched)"
+            );
+        }
+        let existing = target.row_counts().await?;
+        if existing.total() > 0 && !overwrite {
+            bail!(
+                "the target already holds {existing}; pass --overwrite to replace them with the source's rows"
+            );
+        }
+        let mut copied = RowCounts::default();
+        on_pool!(target, pool => {
+            let mut tx = pool.begin().await.context("Failed to begin a transaction on the target")?;
+            // Children first, though the cascades would do it: the order reads like the schema.
+            for table in ["sign_in_failures", "refresh_tokens", "items", "sessions", "users"] {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("Failed to empty {table} in the target"))?;
+            }
+
+            let mut after = 0;
+            loop {
+                let users = self.users_after(after).await?;
+                let Some(last) = users.last() else { break };
+                after = last.id;
+                for user in &users {
+                    sqlx::query(
+                        "INSERT INTO users (id, username, full_name, email, password_hash, disabled, admin, \
+                                            token_version, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(user.id)
+                    .bind(&user.username)
+                    .bind(&user.full_name)
+                    .bind(&user.email)
+                    .bind(user.password_hash().as_str())
+                    .bind(user.disabled)
+                    .bind(user.admin)
+                    .bind(user.token_version)
+                    .bind(user.created_at)
+                    .bind(user.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .context("Failed to copy a user")?;
+                }
+                copied.users += users.len() as u64;
+                progress(copied.total());
+            }
+
+            let mut after = String::new();
+            loop {
+                let sessions = self.sessions_after(&after).await?;
+                let Some(last) = sessions.last() else { break };
+                after.clone_from(&last.id);
+                for session in &sessions {
+                    sqlx::query(
+                        "INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, scope, \
+                                               token_version, last_used_at, user_agent, ip_address, persistent) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&session.id)
+                    .bind(session.user_id)
+                    .bind(session.created_at)
+                    .bind(session.expires_at)
+                    .bind(session.revoked_at)
+                    .bind(&session.scope)
+                    .bind(session.token_version)
+                    .bind(session.last_used_at)
+                    .bind(&session.user_agent)
+                    .bind(&session.ip_address)
+                    .bind(session.persistent)
+                    .execute(&mut *tx)
+                    .await
+                    .context("Failed to copy a session")?;
+                }
+                copied.sessions += sessions.len() as u64;
+                progress(copied.total());
+            }
+
+            let mut after = String::new();
+            loop {
+                let tokens = self.refresh_tokens_after(&after).await?;
+                let Some(last) = tokens.last() else { break };
+                after.clone_from(&last.token_hash);
+                for token in &tokens {
+                    sqlx::query(
+                        "INSERT INTO refresh_tokens (token_hash, session_id, created_at, spent_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&token.token_hash)
+                    .bind(&token.session_id)
+                    .bind(token.created_at)
+                    .bind(token.spent_at)
+                    .execute(&mut *tx)
+                    .await
+                    .context("Failed to copy a refresh token")?;
+                }
+                copied.refresh_tokens += tokens.len() as u64;
+                progress(copied.total());
+            }
+
+            let mut after = 0;
+            loop {
+                let items = self.items_after(after).await?;
+                let Some(last) = items.last() else { break };
+                after = last.id;
+                for item in &items {
+                    sqlx::query("INSERT INTO items (id, owner_id, title, description) VALUES ($1, $2, $3, $4)")
+                        .bind(item.id)
+                        .bind(item.owner_id)
+                        .bind(&item.title)
+                        .bind(&item.description)
+                        .execute(&mut *tx)
+                        .await
+                        .context("Failed to copy an item")?;
+                }
+                copied.items += items.len() as u64;
+                progress(copied.total());
+            }
+
+            if matches!(target.pool, Pool::Postgres(_)) {
+                // Rows came with their ids: move the identity counters past them.
+                for table in ["users", "items"] {
+                    sqlx::query(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) \
+                         FROM {table}"
+                    ))
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("Failed to move the id counter of {table}"))?;
+                }
+            }
+            tx.commit().await.context("Failed to commit the copy")?;
+        });
+        Ok(copied)
+    }
+
+    async fn users_after(&self, after: i64) -> anyhow::Result<Vec<UserRow>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT $2",
+                super::users::USER_COLUMNS
+            ))
+            .bind(after)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read users from the source")
+    }
+
+    async fn sessions_after(&self, after: &str) -> anyhow::Result<Vec<SessionRow>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {} FROM sessions WHERE id > $1 ORDER BY id LIMIT $2",
+                super::sessions::SESSION_COLUMNS
+            ))
+            .bind(after)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read sessions from the source")
+    }
+
+    async fn refresh_tokens_after(&self, after: &str) -> anyhow::Result<Vec<StoredRefreshToken>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT token_hash, session_id, created_at, spent_at FROM refresh_tokens \
+                 WHERE token_hash > $1 ORDER BY token_hash LIMIT $2",
+            )
+            .bind(after)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read refresh tokens from the source")
+    }
+
+    async fn items_after(&self, after: i64) -> anyhow::Result<Vec<ItemRow>> {
+        on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, owner_id, title, description FROM items WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(BATCH)
+                .fetch_all(pool)
+                .await
+        })
+        .context("Failed to read items from the source")
+    }
+}
