@@ -19,9 +19,9 @@ pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     let described = store.describe().to_owned();
     store.close().await;
     match applied? {
-        0 => println!("The {described} is up to date; nothing to apply."),
-        1 => println!("Applied 1 migration to the {described}."),
-        n => println!("Applied {n} migrations to the {described}."),
+        0 => println!("{described} is up to date; nothing to apply."),
+        1 => println!("Applied 1 migration to {described}."),
+        n => println!("Applied {n} migrations to {described}."),
     }
     Ok(())
 }
@@ -52,7 +52,7 @@ pub async fn run(args: DbArgs) -> anyhow::Result<()> {
 async fn copy(source: &Store, target: &Store, overwrite: bool) -> anyhow::Result<()> {
     let expected = source.row_counts().await?;
     eprintln!(
-        "Copying {expected} from the {} to the {}.",
+        "Copying {expected} from {} to {}.",
         source.describe(),
         target.describe()
     );

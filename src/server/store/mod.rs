@@ -210,7 +210,7 @@ impl Store {
             sqlx::migrate::MigrateError::Execute(error) => match &self.pool {
                 Pool::Sqlite(_) => explain_open_failure(&error, &self.described),
                 Pool::Postgres(_) => anyhow!(
-                    "Failed to migrate the {}: {}",
+                    "Failed to migrate {}: {}",
                     self.described,
                     describe_sqlx_error(&error)
                 ),
@@ -243,7 +243,7 @@ impl Store {
             .count()
     }
 
-    /// Which database this is, in words: "SQLite database /var/lib/gatehouse/gatehouse.db",
+    /// Which database this is, in words: "/var/lib/gatehouse/gatehouse.db" (SQLite) or
     /// "PostgreSQL database gatehouse on db.example.com:5432".
     pub fn describe(&self) -> &str {
         &self.described
