@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::helpers::{PASSWORD, TestData, gatehouse_in, spawn_app_with, stderr, stdout};
+use crate::helpers::{PASSWORD, TestData, gatehouse_in, spawn_app, spawn_app_with, stderr, stdout};
 
 #[tokio::test]
 async fn migrate_applies_what_is_missing_and_then_nothing() {
@@ -335,6 +335,42 @@ async fn a_database_outage_gives_clean_503s_and_the_instance_recovers_on_its_own
         200,
         "the session survived"
     );
+    assert_eq!(
+        app.state.store.list_users().await.unwrap().len(),
+        1,
+        "no user lost"
+    );
+}
+
+#[tokio::test]
+async fn connections_killed_under_a_running_instance_are_replaced_without_losing_anyone() {
+    let app = spawn_app().await;
+    let Some(scratch) = app.data.scratch() else {
+        eprintln!("skipped: killing connections needs PostgreSQL (GATEHOUSE_TEST_POSTGRES)");
+        return;
+    };
+    app.add_user("johndoe").await;
+    app.sign_in("johndoe", PASSWORD, None).await;
+    assert_eq!(app.get_page("/dashboard").await.status(), 200);
+
+    // As a restart or failover of PostgreSQL does: every connection of the pool dies at once.
+    scratch.terminate_connections().await.unwrap();
+
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let status = app.get_page("/dashboard").await.status().as_u16();
+        statuses.push(status);
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|status| matches!(status, 200 | 503)),
+        "{statuses:?}"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(
         app.state.store.list_users().await.unwrap().len(),
         1,

@@ -51,6 +51,11 @@ impl TestData {
         self.dir.path()
     }
 
+    /// The scratch PostgreSQL database, when the test runs on PostgreSQL.
+    pub fn scratch(&self) -> Option<&ScratchDatabase> {
+        self.database.as_ref()
+    }
+
     /// `--database-url` when the test runs on PostgreSQL.
     pub fn database_url(&self) -> Option<String> {
         self.database.as_ref().map(ScratchDatabase::url)

@@ -49,6 +49,22 @@ impl ScratchDatabase {
     pub fn url(&self) -> String {
         format!("{}/{}", self.server, self.name)
     }
+
+    /// Ends every connection to this database, as a database restart or a failover does.
+    ///
+    /// # Errors
+    /// The server cannot be reached.
+    pub async fn terminate_connections(&self) -> anyhow::Result<()> {
+        administer(
+            &self.server,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                self.name
+            ),
+        )
+        .await
+    }
 }
 
 /// Runs one statement on the `postgres` database of `server`.
