@@ -196,6 +196,12 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Signs in through the login form with "keep me signed in" ticked.
+    pub async fn sign_in_remembered(&self, username: &str) -> reqwest::Response {
+        self.post_form::<Login>(&[("username", username), ("password", PASSWORD), ("remember", "on")])
+            .await
+    }
+
     /// A client of its own (another browser), with no cookies.
     pub fn other_browser(&self) -> reqwest::Client {
         reqwest::Client::builder()

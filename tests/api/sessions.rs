@@ -123,14 +123,7 @@ async fn a_session_without_remember_me_ends_when_idle_and_a_remembered_one_does_
     let app = spawn_short_lived(|settings| settings.session_idle = Duration::from_secs(2)).await;
     app.add_user("johndoe").await;
     let forgetful = cookie_header(&app.sign_in("johndoe", PASSWORD, None).await);
-    let remembered = cookie_header(
-        &app.post_form::<gatehouse::api::Login>(&[
-            ("username", "johndoe"),
-            ("password", PASSWORD),
-            ("remember", "on"),
-        ])
-        .await,
-    );
+    let remembered = cookie_header(&app.sign_in_remembered("johndoe").await);
     tokio::time::sleep(PAST_ACCESS_EXPIRY).await;
 
     assert_eq!(dashboard_with(&app, &forgetful).await.status(), 303);
@@ -141,14 +134,7 @@ async fn a_session_without_remember_me_ends_when_idle_and_a_remembered_one_does_
 async fn every_session_ends_at_its_absolute_limit() {
     let app = spawn_short_lived(|settings| settings.refresh_ttl = Duration::from_secs(3)).await;
     app.add_user("johndoe").await;
-    let remembered = cookie_header(
-        &app.post_form::<gatehouse::api::Login>(&[
-            ("username", "johndoe"),
-            ("password", PASSWORD),
-            ("remember", "on"),
-        ])
-        .await,
-    );
+    let remembered = cookie_header(&app.sign_in_remembered("johndoe").await);
     tokio::time::sleep(PAST_ACCESS_EXPIRY).await;
     assert_eq!(dashboard_with(&app, &remembered).await.status(), 303);
 }
@@ -164,14 +150,7 @@ async fn remember_me_decides_whether_the_cookies_outlive_the_browser() {
         "{plain:?}"
     );
 
-    let remembered = set_cookies(
-        &app.post_form::<gatehouse::api::Login>(&[
-            ("username", "johndoe"),
-            ("password", PASSWORD),
-            ("remember", "on"),
-        ])
-        .await,
-    );
+    let remembered = set_cookies(&app.sign_in_remembered("johndoe").await);
     let access = remembered
         .iter()
         .find(|c| c.starts_with("gatehouse_access="))

@@ -50,11 +50,15 @@ pub fn grant(user: &UserRow, requested: Option<&str>) -> Result<String, ScopeErr
         }
         granted.push(known);
     }
-    Ok(ALL
-        .into_iter()
-        .filter(|scope| granted.contains(scope))
+    Ok(in_canonical_order(&granted))
+}
+
+/// `scopes` as a grant is written: space-separated, in the order of [`ALL`], each once.
+pub fn in_canonical_order(scopes: &[&str]) -> String {
+    ALL.into_iter()
+        .filter(|scope| scopes.contains(scope))
         .collect::<Vec<_>>()
-        .join(" "))
+        .join(" ")
 }
 
 /// Whether a space-separated grant includes `scope`.

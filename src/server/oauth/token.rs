@@ -332,11 +332,7 @@ fn narrow(granted: &str, requested: &str) -> Result<String, OAuthError> {
         }
         narrowed.push(scope);
     }
-    Ok(scopes::ALL
-        .into_iter()
-        .filter(|scope| narrowed.contains(scope))
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(scopes::in_canonical_order(&narrowed))
 }
 
 /// The body as a map, after the checks RFC 6749 asks for: the form content type, no credentials
