@@ -6,17 +6,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use gatehouse::domain::Username;
-use gatehouse::server::auth::password::PasswordHash;
 use gatehouse::server::config::{DatabaseLocation, Settings, StoreSettings};
+use gatehouse::server::store::Store;
 use gatehouse::server::store::scratch::ScratchDatabase;
-use gatehouse::server::store::{NewUser, Store};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::helpers::{PASSWORD, TestData, gatehouse_in, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{
+    PASSWORD, TestData, gatehouse_in, spawn_app, spawn_app_with, stderr, stdout, user_without_password,
+};
 
 #[tokio::test]
 async fn migrate_applies_what_is_missing_and_then_nothing() {
@@ -157,17 +157,7 @@ async fn db_copy_refuses_a_non_empty_target_unless_told_to_overwrite() {
     let (from, to) = (dir.path().join("from.db"), dir.path().join("to.db"));
     open_sqlite(&from).await.close().await;
     let target = open_sqlite(&to).await;
-    target
-        .create_user(&NewUser {
-            username: Username::parse("kept").unwrap(),
-            full_name: None,
-            email: None,
-            password_hash: PasswordHash::from_stored("$argon2id$kept".into()),
-            admin: false,
-            disabled: false,
-        })
-        .await
-        .unwrap();
+    target.create_user(&user_without_password("kept")).await.unwrap();
 
     let refused = db_copy(from.to_str().unwrap(), to.to_str().unwrap(), &[]);
     assert_eq!(refused.status.code(), Some(1));
@@ -289,8 +279,8 @@ async fn a_database_outage_gives_clean_503s_and_the_instance_recovers_on_its_own
     assert!(text.contains("cannot reach its database"), "{text}");
     // A program: no cookies, just the form and the Bearer token.
     let program = app.other_browser();
-    let token = program
-        .post(format!("{}/token", app.address))
+    let token = app
+        .token_request(&program)
         .form(&[
             ("grant_type", "password"),
             ("username", "johndoe"),

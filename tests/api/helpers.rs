@@ -12,11 +12,12 @@ use std::sync::Arc;
 
 use gatehouse::api::Login;
 use gatehouse::domain::{FullName, Username};
+use gatehouse::server::auth::password::PasswordHash;
 use gatehouse::server::config::{DatabaseLocation, Settings, StoreSettings};
 use gatehouse::server::startup::Application;
 use gatehouse::server::state::AppState;
 use gatehouse::server::store::scratch::ScratchDatabase;
-use gatehouse::server::store::{NewUser, UserRow};
+use gatehouse::server::store::{NewUser, SessionRow, UserRow};
 use leptos::server_fn::ServerFn;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -157,12 +158,21 @@ impl TestApp {
         self.post_form::<Login>(&form).await
     }
 
+    /// A `POST /token` request from `client` (this app's or another), to add headers and a form to.
+    pub fn token_request(&self, client: &reqwest::Client) -> reqwest::RequestBuilder {
+        client.post(format!("{}/token", self.address))
+    }
+
     /// Posts a form to `POST /token`.
     pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}/token", self.address))
-            .form(form)
-            .send()
+        self.token_request(&self.client).form(form).send().await.unwrap()
+    }
+
+    /// The user's live sessions, most recently used first, as the store has them now.
+    pub async fn live_sessions(&self, user_id: i64) -> Vec<SessionRow> {
+        self.state
+            .store
+            .sessions_of(user_id, time::OffsetDateTime::now_utc())
             .await
             .unwrap()
     }
@@ -209,6 +219,19 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()
+    }
+}
+
+/// A user to store directly, with a placeholder instead of a real hash: for tests about the
+/// store itself, where no one signs in and argon2's time would be wasted.
+pub fn user_without_password(username: &str) -> NewUser {
+    NewUser {
+        username: Username::parse(username).unwrap(),
+        full_name: None,
+        email: None,
+        password_hash: PasswordHash::from_stored("$argon2id$kept".into()),
+        admin: false,
+        disabled: false,
     }
 }
 

@@ -6,7 +6,6 @@ use gatehouse::api::RevokeOtherSessions;
 use gatehouse::domain::Username;
 use gatehouse::server::config::PublicUrl;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::helpers::{PASSWORD, TestApp, TestData, spawn_app_with};
 
@@ -120,12 +119,7 @@ async fn twenty_parallel_refreshes_spread_over_both_instances_leave_one_session(
         successors.insert(body["refresh_token"].as_str().unwrap().to_owned());
     }
     assert_eq!(successors.len(), 1, "every racer got the same successor");
-    let sessions = a
-        .state
-        .store
-        .sessions_of(user.id, OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let sessions = a.live_sessions(user.id).await;
     assert_eq!(sessions.len(), 1);
     let successor = successors.into_iter().next().unwrap();
     assert_eq!(

@@ -12,13 +12,7 @@ use crate::helpers::{PASSWORD, TestData, location, set_cookies, spawn_app, spawn
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
-    let token_error = app
-        .client
-        .post(format!("{}/token", app.address))
-        .form(&[("grant_type", "x")])
-        .send()
-        .await
-        .unwrap();
+    let token_error = app.token(&[("grant_type", "x")]).await;
     let mut responses = vec![("POST /token".to_owned(), token_error)];
     for path in [
         "/login",
@@ -181,16 +175,12 @@ async fn oversized_bodies_are_refused_before_any_work() {
     app.add_user("johndoe").await;
     let huge = "x".repeat(100 * 1024);
     let token = app
-        .client
-        .post(format!("{}/token", app.address))
-        .form(&[
+        .token(&[
             ("grant_type", "password"),
             ("username", "johndoe"),
             ("password", huge.as_str()),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(token.status(), 413);
     let login = app.sign_in("johndoe", &huge, None).await;
     assert_eq!(login.status(), 413);
@@ -340,8 +330,7 @@ async fn spray_with_forged_addresses(app: &crate::helpers::TestApp) -> Vec<u16> 
     let mut statuses = Vec::new();
     for n in 0..25 {
         let response = app
-            .client
-            .post(format!("{}/token", app.address))
+            .token_request(&app.client)
             .header("x-forwarded-for", format!("203.0.113.{n}"))
             .form(&[
                 ("grant_type", "password"),
@@ -378,8 +367,7 @@ async fn x_forwarded_for_from_a_trusted_proxy_names_the_client() {
 
     let user = app.add_user("johndoe").await;
     let response = app
-        .client
-        .post(format!("{}/token", app.address))
+        .token_request(&app.client)
         .header("x-forwarded-for", "198.51.100.7, 127.0.0.1")
         .form(&[
             ("grant_type", "password"),
@@ -390,12 +378,7 @@ async fn x_forwarded_for_from_a_trusted_proxy_names_the_client() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let sessions = app
-        .state
-        .store
-        .sessions_of(user.id, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(user.id).await;
     assert_eq!(sessions[0].ip_address.as_deref(), Some("198.51.100.7"));
 }
 
@@ -567,8 +550,7 @@ async fn hostile_usernames_and_passwords_are_answered_cleanly() {
     for name in names {
         for password in [PASSWORD, long_password.as_str()] {
             let response = app
-                .other_browser()
-                .post(format!("{}/token", app.address))
+                .token_request(&app.other_browser())
                 .form(&[
                     ("grant_type", "password"),
                     ("username", name),
@@ -623,22 +605,12 @@ async fn a_flood_of_64_concurrent_sign_ins_leaves_the_health_check_answering() {
     let app = spawn_app().await;
     app.add_user("johndoe").await;
     let flood = (0..64).map(|n| {
-        let browser = app.other_browser();
-        let url = format!("{}/token", app.address);
-        async move {
-            browser
-                .post(url)
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", "johndoe"),
-                    ("password", &format!("guess {n}")),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        let request = app.token_request(&app.other_browser()).form(&[
+            ("grant_type", "password"),
+            ("username", "johndoe"),
+            ("password", &format!("guess {n}")),
+        ]);
+        async move { request.send().await.unwrap().status().as_u16() }
     });
     let flood = tokio::spawn(futures::future::join_all(flood));
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;

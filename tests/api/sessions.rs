@@ -81,12 +81,7 @@ async fn ten_parallel_requests_racing_one_expired_token_all_succeed_and_leave_on
     for response in &responses {
         assert_eq!(response.status(), 200);
     }
-    let sessions = app
-        .state
-        .store
-        .sessions_of(user.id, OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let sessions = app.live_sessions(user.id).await;
     assert_eq!(sessions.len(), 1);
     let successors: std::collections::HashSet<String> = responses
         .iter()
@@ -258,20 +253,7 @@ async fn the_sessions_list_shows_each_session_and_revokes_one_or_all_others() {
 async fn signing_out_everywhere_else_ends_program_tokens_too() {
     let app = spawn_app().await;
     app.add_user("johndoe").await;
-    let grant: Value = app
-        .client
-        .post(format!("{}/token", app.address))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "johndoe"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let grant = app.password_grant("johndoe").await;
     let bearer = grant["access_token"].as_str().unwrap();
     let me = || {
         app.other_browser()

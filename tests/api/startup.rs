@@ -1,12 +1,9 @@
 //! Start-up: migrations on empty and existing databases, and bad input refused cleanly.
 
-use gatehouse::domain::Username;
-use gatehouse::server::auth::password::PasswordHash;
 use gatehouse::server::config::Settings;
 use gatehouse::server::startup::Application;
-use gatehouse::server::store::NewUser;
 
-use crate::helpers::{TestData, spawn_app, spawn_app_again};
+use crate::helpers::{TestData, spawn_app, spawn_app_again, user_without_password};
 
 #[tokio::test]
 async fn migrations_create_an_empty_store_in_a_new_data_directory() {
@@ -23,15 +20,12 @@ async fn migrations_create_an_empty_store_in_a_new_data_directory() {
 #[tokio::test]
 async fn an_existing_database_is_reopened_with_its_users_and_key() {
     let first = spawn_app().await;
-    let new = NewUser {
-        username: Username::parse("johndoe").unwrap(),
-        full_name: None,
-        email: None,
-        password_hash: PasswordHash::from_stored("$argon2id$kept".into()),
-        admin: false,
-        disabled: false,
-    };
-    first.state.store.create_user(&new).await.unwrap();
+    first
+        .state
+        .store
+        .create_user(&user_without_password("johndoe"))
+        .await
+        .unwrap();
     let key = first.state.signing_key.expose().to_vec();
 
     let second = spawn_app_again(first).await;
