@@ -35,7 +35,7 @@ timed = printf '\n\033[1m==> %s\033[0m\n' '$(1)'; start=$$(date +%s); $(2); stat
 	printf '\033[1m<== %s: %ss%s\033[0m\n' '$(1)' "$$(( $$(date +%s) - start ))" "$$( [ $$status = 0 ] || echo ", FAILED ($$status)")"; \
 	exit $$status
 
-.PHONY: help run test build tools test-tools postgres cargo-test e2e clean
+.PHONY: help run test build tools test-tools postgres cargo-test e2e api-fuzz clean
 
 help:
 	@echo "make run    install what is missing, build the release, serve on http://127.0.0.1:3000"
@@ -46,7 +46,7 @@ run: tools build
 	./target/release/gatehouse serve
 
 # The browser tests run right after the build, on exactly what cargo-leptos produced.
-test: tools test-tools build e2e cargo-test
+test: tools test-tools build e2e api-fuzz cargo-test
 	@echo "All tests passed."
 
 # ---- Installing --------------------------------------------------------------------------------
@@ -91,6 +91,10 @@ e2e:
 	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	echo "Browser tests: release server on 127.0.0.1:$$port, data in $$data_dir"; \
 	$(call timed,Playwright against the release server,cd end2end && E2E_PORT=$$port E2E_DATA_DIR=$$data_dir npx playwright test)
+
+# schemathesis against /openapi.json on the release server: no input may earn a 5xx.
+api-fuzz:
+	@$(call timed,schemathesis against the API (no 5xx for any input),scripts/api-fuzz.sh)
 
 clean:
 	cargo clean

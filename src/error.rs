@@ -7,6 +7,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Password;
+
 /// A failure as the person using the site sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -15,19 +17,32 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Please sign in to continue.")]
     SignInRequired,
+    /// The session was good but its account has been disabled: said the same way whether the
+    /// person arrives by a page load or by a link inside the running app.
+    #[error(
+        "Your account has been disabled, so you were signed out. Contact your administrator if you think this is a mistake."
+    )]
+    AccountDisabled,
+    /// Signed in, but this session may not do that.
+    #[error("You do not have permission to do that.")]
+    NotPermitted,
     #[error("The current password is not correct.")]
     WrongCurrentPassword,
-    /// A form field broke a rule; the text says which and how to fix it.
+    /// A form field broke a rule; the problem says which and how to fix it.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problem),
     /// Brute-force throttling: the account or address must wait before trying again.
     #[error("Too many attempts, try again in {}.", seconds(*retry_after))]
     TooManyAttempts { retry_after: u64 },
-    #[error("Something went wrong on our side. Please try again (reference {request_id}).")]
+    #[error(
+        "Something went wrong on our side. Please try again{}.",
+        reference(request_id)
+    )]
     Internal { request_id: String },
     /// The database cannot be reached (down, restarting): worth trying again shortly.
     #[error(
-        "Gatehouse cannot reach its database right now. Please try again in a moment (reference {request_id})."
+        "Gatehouse cannot reach its database right now. Please try again in a moment{}.",
+        reference(request_id)
     )]
     Unavailable { request_id: String },
     /// Too many sign-ins at once: the password checks are queued full.
@@ -46,11 +61,80 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A rule a form broke. A fixed set on purpose: after a plain form post the error travels back
+/// in the page's URL (`?__err=...`), where anyone can write one, so a page can only ever show
+/// words this site wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Problem {
+    #[error("The new password and its confirmation differ.")]
+    ConfirmationDiffers,
+    #[error("The new password must differ from the current one.")]
+    PasswordUnchanged,
+    #[error("The password must be at least {} characters long.", Password::MIN_CHARS)]
+    PasswordTooShort,
+    #[error("The password must be at most {} characters long.", Password::MAX_CHARS)]
+    PasswordTooLong,
+    #[error("The password is one of the most commonly used passwords; choose another.")]
+    PasswordTooCommon,
+    #[error("That session has already ended.")]
+    SessionEnded,
+}
+
+/// " (reference <id>)" for a request id as this site makes them (a UUID), else nothing: a
+/// reference read back from a URL cannot carry a message of someone else's.
+fn reference(request_id: &str) -> String {
+    let uuid_shaped = request_id.len() == 36
+        && request_id.chars().enumerate().all(|(at, c)| {
+            if matches!(at, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if uuid_shaped {
+        format!(" (reference {request_id})")
+    } else {
+        String::new()
+    }
+}
+
 /// "1 second", "30 seconds".
 fn seconds(count: u64) -> String {
     if count == 1 {
         "1 second".to_owned()
     } else {
         format!("{count} seconds")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_request_id_this_site_made_is_shown_as_a_reference() {
+        let real = AppError::Internal {
+            request_id: "0b8c5d1e-7f3a-4c2b-9d6e-1a2b3c4d5e6f".into(),
+        };
+        assert!(
+            real.to_string()
+                .ends_with("(reference 0b8c5d1e-7f3a-4c2b-9d6e-1a2b3c4d5e6f).")
+        );
+        let planted = AppError::Unavailable {
+            request_id: "call +1 555 0100 to restore your account".into(),
+        };
+        assert_eq!(
+            planted.to_string(),
+            "Gatehouse cannot reach its database right now. Please try again in a moment."
+        );
+    }
+
+    #[test]
+    fn an_error_planted_in_a_url_can_only_say_what_the_site_says() {
+        let planted: Result<AppError, _> =
+            serde_json::from_str(r#"{"Invalid":"Your account is locked: call +1 555 0100"}"#);
+        assert!(planted.is_err(), "free text is not an error this site sends");
+        let known: AppError = serde_json::from_str(r#"{"Invalid":"SessionEnded"}"#).unwrap();
+        assert_eq!(known.to_string(), "That session has already ended.");
     }
 }

@@ -32,9 +32,7 @@ impl UserSummary {
 /// Only when the store fails.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserSummary>, AppError> {
-    crate::server::auth::current_user::summary()
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::current_user::summary().await
 }
 
 /// Changes the signed-in user's password after checking the current one; the new one must pass
@@ -49,9 +47,7 @@ pub async fn change_password(
     new_password: Password,
     confirm_password: Password,
 ) -> Result<(), AppError> {
-    crate::server::auth::session::change_password(current_password, new_password, confirm_password)
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::actions::change_password(current_password, new_password, confirm_password).await
 }
 
 /// One of the signed-in user's sessions, as the sessions list shows it.
@@ -75,9 +71,7 @@ pub struct SessionSummary {
 /// [`AppError::SignInRequired`], or a store failure.
 #[server(endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
-    crate::server::auth::session::list_sessions()
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::actions::list_sessions().await
 }
 
 /// Ends one of the signed-in user's sessions; it stops working at its next request.
@@ -87,9 +81,7 @@ pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
 /// ended, or a store failure.
 #[server(endpoint = "revoke_session")]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    crate::server::auth::session::revoke_session(id)
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::actions::revoke_session(id).await
 }
 
 /// Ends every session of the signed-in user but this one; returns how many ended.
@@ -98,7 +90,5 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 /// [`AppError::SignInRequired`], or a store failure.
 #[server(endpoint = "revoke_other_sessions")]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
-    crate::server::auth::session::revoke_other_sessions()
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::actions::revoke_other_sessions().await
 }

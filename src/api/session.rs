@@ -21,9 +21,7 @@ pub async fn login(
     remember: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    crate::server::auth::session::login(username, password, remember.is_some(), next)
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::actions::login(username, password, remember.is_some(), next).await
 }
 
 /// Ends this session on the server (a copied token stops working at once), clears the cookie
@@ -33,7 +31,5 @@ pub async fn login(
 /// Only when the store fails.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    crate::server::auth::session::logout()
-        .await
-        .map_err(crate::server::errors::with_status)
+    crate::server::auth::actions::logout().await
 }

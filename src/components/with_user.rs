@@ -9,9 +9,10 @@ use leptos_router::hooks::use_location;
 
 use crate::api::UserSummary;
 use crate::components::session::use_session;
+use crate::error::AppError;
 
 /// Shows `page(user)` once the user is known; a visitor is redirected to
-/// `/login?next=<this page>`.
+/// `/login?next=<this page>`, a person whose account was disabled with the reason too.
 #[component]
 pub fn WithUser<F, V>(page: F) -> impl IntoView
 where
@@ -30,6 +31,11 @@ where
                         Ok(None) => {
                             let next = location.pathname.get_untracked();
                             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                        }
+                        // Sent on with the same notice a page load gets from the server.
+                        Err(AppError::AccountDisabled) => {
+                            let next = location.pathname.get_untracked();
+                            view! { <Redirect path=format!("/login?next={next}&reason=account_disabled")/> }.into_any()
                         }
                         Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                     }

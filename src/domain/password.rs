@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 pub struct Password(String);
 
 impl Password {
+    /// Shortest new password accepted, in characters (OWASP ASVS 2.1.1).
+    pub const MIN_CHARS: usize = 8;
+    /// Longest password accepted, in characters: long passphrases are welcome, unbounded input
+    /// to argon2 is not.
+    pub const MAX_CHARS: usize = 1024;
+
     pub fn new(typed: impl Into<String>) -> Self {
         Self(typed.into())
     }

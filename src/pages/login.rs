@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::Login;
+use crate::error::AppError;
 
 /// The sign-in page.
 #[component]
@@ -34,10 +35,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             <p class="lead">"Use your Gatehouse account to continue."</p>
             <Show when=account_disabled>
-                <p class="notice" role="status">
-                    "Your account has been disabled, so you were signed out. "
-                    "Contact your administrator if you think this is a mistake."
-                </p>
+                <p class="notice" role="status">{AppError::AccountDisabled.to_string()}</p>
             </Show>
             <ActionForm action=login attr:class="form" attr:aria-describedby="login-error">
                 <input type="hidden" name="next" value=next/>

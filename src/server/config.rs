@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::domain::{Email, FullName, Username};
+use crate::server::clock::Clock;
 
 /// Command line of the `gatehouse` binary.
 #[derive(Debug, Parser)]
@@ -125,6 +126,17 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_DISABLE_PASSWORD_GRANT")]
     pub disable_password_grant: bool,
 
+    /// Most live sessions one user may hold (browsers and programs together); signing in once
+    /// more ends the least recently used.
+    #[arg(long, env = "GATEHOUSE_MAX_SESSIONS_PER_USER", default_value_t = DEFAULT_MAX_SESSIONS_PER_USER,
+          value_name = "COUNT", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sessions_per_user: u32,
+
+    /// How log lines are written on stderr: `text` for people, `json` (one object a line) for
+    /// log shippers.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Create the tutorial's demo users (johndoe, and alice disabled; password "password1") when
     /// missing. Only allowed on a loopback address.
     #[arg(long, env = "GATEHOUSE_DEMO")]
@@ -210,6 +222,13 @@ pub enum UserAction {
     },
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Everything `serve` needs, resolved from flags, environment and defaults.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -226,6 +245,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Most live sessions one user may hold; starting one more ends the oldest.
+    pub max_sessions_per_user: u32,
+    /// Not a flag: the system clock, except in tests, which move a manual one.
+    pub clock: Clock,
 }
 
 /// The PEM files of `--tls-cert` and `--tls-key`.
@@ -249,6 +272,8 @@ impl Settings {
             demo: false,
             trusted_proxies: Vec::new(),
             tls: None,
+            max_sessions_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
+            clock: Clock::system(),
         }
     }
 
@@ -267,6 +292,8 @@ impl Settings {
                 .tls_cert
                 .zip(args.tls_key)
                 .map(|(cert, key)| TlsFiles { cert, key }),
+            max_sessions_per_user: args.max_sessions_per_user,
+            clock: Clock::system(),
         }
     }
 }
@@ -280,6 +307,10 @@ pub struct StoreSettings {
     /// Most PostgreSQL connections of this process.
     pub pool_size: u32,
 }
+
+/// Enough for every device and script a person runs; few enough that a loop of password
+/// grants cannot fill the store.
+pub const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 100;
 
 /// PostgreSQL's default limit is 100 connections: ten instances of ten each.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
@@ -376,28 +407,38 @@ pub struct PublicUrl {
 }
 
 impl PublicUrl {
-    /// Accepts `http(s)://host[:port]` with an optional trailing `/`.
+    /// Accepts `http(s)://host[:port]` with an optional trailing `/`, and writes it as a browser
+    /// writes an `Origin`: `https://HOST:443/` is `https://host`.
     ///
     /// # Errors
     /// A message saying what is wrong with `raw`.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let uri: Uri = raw.parse().map_err(|_| format!("{raw:?} is not a URL"))?;
-        let https = match uri.scheme_str() {
+        let https = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
             Some("https") => true,
             Some("http") => false,
             _ => return Err("the public URL must start with http:// or https://".into()),
         };
+        let scheme = if https { "https" } else { "http" };
         let Some(authority) = uri.authority() else {
             return Err("the public URL needs a host, e.g. https://login.example.com".into());
         };
-        if authority.as_str().contains('@') || !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-            return Err("the public URL is an origin only: no user, path or query".into());
+        // `Uri` drops a fragment without a word: look for it in the text.
+        if authority.as_str().contains('@')
+            || !matches!(uri.path(), "" | "/")
+            || uri.query().is_some()
+            || raw.contains('#')
+        {
+            return Err("the public URL is an origin only: no user, path, query or fragment".into());
         }
-        let origin = format!(
-            "{}://{}",
-            if https { "https" } else { "http" },
-            authority.as_str().to_ascii_lowercase()
-        );
+        // Browsers send the origin without the scheme's default port and with the host in
+        // lower case: so must ours be, or every same-origin check would refuse every form.
+        let default_port = if https { 443 } else { 80 };
+        let host = authority.host().to_ascii_lowercase();
+        let origin = match authority.port_u16() {
+            Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+            _ => format!("{scheme}://{host}"),
+        };
         Ok(Self { origin, https })
     }
 
@@ -472,11 +513,29 @@ mod tests {
     }
 
     #[test]
+    fn public_url_is_written_as_a_browser_writes_its_origin() {
+        for (raw, origin) in [
+            ("https://host:443/", "https://host"),
+            ("https://HOST", "https://host"),
+            ("HTTPS://Host:443", "https://host"),
+            ("http://host:80", "http://host"),
+            ("http://host:443", "http://host:443"),
+            ("https://host:8443/", "https://host:8443"),
+            ("http://[::1]:3000", "http://[::1]:3000"),
+        ] {
+            assert_eq!(PublicUrl::parse(raw).unwrap().origin(), origin, "{raw}");
+        }
+    }
+
+    #[test]
     fn public_url_with_a_path_query_user_or_other_scheme_is_refused() {
         for raw in [
             "https://example.com/login",
             "https://example.com?x=1",
             "https://me@example.com",
+            "https://me:secret@example.com",
+            "https://example.com/#top",
+            "https://example.com/a/",
             "ftp://example.com",
             "example.com",
         ] {

@@ -1,9 +1,14 @@
 //! Turning server failures into what a client may see: log the whole cause once, with the
 //! request id, and answer with that id only.
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use leptos::prelude::use_context;
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
 use crate::error::AppError;
 use crate::server::auth::password::Saturated;
@@ -81,42 +86,56 @@ pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
     }
 }
 
-/// Gives a server function's error its HTTP status (401 for credentials, 400 for bad input,
-/// 500 for our own failures) instead of the framework's blanket 500. Plain form posts keep
-/// the redirect back to the form that carries the error for the page to show.
-pub fn with_status(error: AppError) -> AppError {
-    let plain_form_post = use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::ACCEPT)?
-                .to_str()
-                .ok()
-                .map(|accept| accept.contains("text/html"))
-        })
-        .unwrap_or(false);
-    let retry_after = match error {
-        AppError::TooManyAttempts { retry_after } => Some(retry_after),
+/// The HTTP status of an error a server function answers with.
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::InvalidCredentials | AppError::SignInRequired => StatusCode::UNAUTHORIZED,
+        AppError::AccountDisabled | AppError::NotPermitted => StatusCode::FORBIDDEN,
+        AppError::WrongCurrentPassword | AppError::Invalid(_) | AppError::Request => StatusCode::BAD_REQUEST,
+        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Unavailable { .. } | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Seconds to wait before trying again, for the errors that pass.
+pub fn retry_after_of(error: &AppError) -> Option<u64> {
+    match error {
+        AppError::TooManyAttempts { retry_after } => Some(*retry_after),
         AppError::Unavailable { .. } => Some(Outage::Database.retry_after()),
         AppError::Busy => Some(Outage::Busy.retry_after()),
         _ => None,
-    };
-    if let (Some(seconds), Some(response)) = (retry_after, use_context::<leptos_axum::ResponseOptions>()) {
-        response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
     }
-    if !plain_form_post && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let status = match error {
-            AppError::InvalidCredentials | AppError::SignInRequired => StatusCode::UNAUTHORIZED,
-            AppError::WrongCurrentPassword | AppError::Invalid(_) | AppError::Request => {
-                StatusCode::BAD_REQUEST
-            }
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Unavailable { .. } | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        response.set_status(status);
+}
+
+/// Longest server function error body read back (they are a few dozen bytes).
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
+/// Middleware: gives every server function error its status and `Retry-After`, decided once
+/// from the [`AppError`] in the body, instead of the framework's blanket 500. That covers the
+/// errors a body returns and the ones the framework makes itself: a malformed request (empty,
+/// missing or mistyped fields, garbage) becomes [`AppError::Request`], answered 400. A plain
+/// form post keeps the framework's redirect back to the form, which shows the error.
+pub async fn server_function_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) || response.status().is_redirection() {
+        return response;
     }
-    error
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
+    let error = serde_json::from_slice::<AppError>(&bytes).unwrap_or(AppError::Request);
+    parts.status = status_of(&error);
+    if let Some(seconds) = retry_after_of(&error) {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    // The body is re-encoded so that an unreadable one still says something true.
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// "the password must ..." → "The password must ....": a lower-case message as a sentence.

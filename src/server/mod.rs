@@ -6,10 +6,12 @@
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod database_cli;
 pub mod demo;
 pub mod errors;
+pub mod files;
 pub mod health;
 pub mod oauth;
 pub mod random;
@@ -31,7 +33,10 @@ use config::{Cli, Command};
 pub fn run_cli() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
-    telemetry::init(matches!(command, Command::Serve(_)));
+    match &command {
+        Command::Serve(args) => telemetry::init(true, args.log_format),
+        _ => telemetry::init(false, config::LogFormat::Text),
+    }
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
-use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_server::tls_rustls::RustlsConfig;
@@ -28,9 +28,12 @@ use crate::server::auth::cookies::AuthCookies;
 use crate::server::auth::current_user::{guard_pages, identify_caller};
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
-use crate::server::auth::signing_key::{SigningKey, create_private_dir};
+use crate::server::auth::signing_key::SigningKey;
 use crate::server::client::record_client_address;
+use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings, TlsFiles};
+use crate::server::errors::server_function_errors;
+use crate::server::files::create_private_dir;
 use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
 use crate::server::state::AppState;
 use crate::server::store::Store;
@@ -77,7 +80,9 @@ impl Application {
 
         create_private_dir(&settings.store.data_dir)?;
         let signing_key = SigningKey::load_or_generate(&settings.store.key_file)?;
-        let store = Store::open(&settings.store).await?;
+        let store = Store::open(&settings.store)
+            .await?
+            .with_clock(settings.clock.clone());
         let passwords = Passwords::new();
         if settings.demo {
             demo::seed_users(&store, &passwords).await?;
@@ -97,7 +102,9 @@ impl Application {
                 &signing_key,
                 public_url.origin(),
                 settings.access_ttl,
+                settings.clock.clone(),
             )),
+            clock: settings.clock.clone(),
             auth_cookies: AuthCookies::new(&public_url),
             public_url,
             store,
@@ -137,7 +144,10 @@ impl Application {
             if self.tls.is_some() { "https" } else { "http" },
             self.addr()
         );
-        let purge = tokio::spawn(purge_periodically(self.state.store.clone()));
+        let purge = tokio::spawn(purge_periodically(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+        ));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
             None => axum::serve(self.listener, service)
@@ -223,11 +233,12 @@ fn router(state: AppState) -> Router {
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(from_fn(guard_pages))
+        .layer(from_fn(server_function_errors))
         .layer(from_fn_with_state(state.clone(), identify_caller))
         .layer(from_fn(form_posts_only))
         .layer(from_fn_with_state(state.clone(), same_origin_only))
         .layer(CookieManagerLayer::new())
-        .layer(map_response(no_store_when_setting_cookies))
+        .layer(from_fn(no_store_by_default))
         // Forms and token requests are small: anything bigger is refused (413) before any
         // parsing or hashing.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -259,9 +270,14 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .into_response()
 }
 
-/// A response that sets or clears a cookie is personal: no cache may keep it.
-async fn no_store_when_setting_cookies(mut response: Response) -> Response {
-    if response.headers().contains_key(header::SET_COOKIE) {
+/// Every response is personal until shown otherwise: pages, server functions, the API and
+/// the token endpoint carry tokens or someone's data, so no cache may keep them
+/// (`Cache-Control: no-store`). Only what is the same for everyone may be cached: the static
+/// files and the OpenAPI document, unless a cookie is set with them.
+async fn no_store_by_default(request: Request<axum::body::Body>, next: Next) -> Response {
+    let public = is_public_resource(request.uri().path());
+    let mut response = next.run(request).await;
+    if !public || response.headers().contains_key(header::SET_COOKIE) {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -269,16 +285,21 @@ async fn no_store_when_setting_cookies(mut response: Response) -> Response {
     response
 }
 
+/// The same for every visitor, signed in or not.
+fn is_public_resource(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/openapi.json"
+}
+
 /// How often ended sessions and spent refresh tokens are deleted.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Keeps the store from growing without bound: deletes what can never be used again. A failed
 /// round is logged and tried again at the next one.
-async fn purge_periodically(store: Store) {
+async fn purge_periodically(store: Store, clock: Clock) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     loop {
         every.tick().await;
-        match store.purge(time::OffsetDateTime::now_utc()).await {
+        match store.purge(clock.now()).await {
             Ok((sessions, refresh_tokens)) => {
                 tracing::info!(sessions, refresh_tokens, "purged ended sessions")
             }

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use crate::server::auth::cookies::AuthCookies;
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::{password::Passwords, signing_key::SigningKey};
+use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings};
 use crate::server::store::Store;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub tokens: Arc<AccessTokens>,
     pub auth_cookies: AuthCookies,
     pub settings: Arc<Settings>,
+    /// The one source of "now" for every rule about time.
+    pub clock: Clock,
     /// The configured public URL, or `http://` + the bound address.
     pub public_url: PublicUrl,
 }

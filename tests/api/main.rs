@@ -2,6 +2,7 @@
 //! `gatehouse` binary for the command line. `make test` runs them on SQLite and again on
 //! PostgreSQL (see `helpers::TestData`).
 
+mod attacks;
 mod cli;
 mod database;
 mod health;

@@ -8,7 +8,6 @@ use gatehouse::domain::Username;
 use gatehouse::server::store::NewUser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 use crate::helpers::{PASSWORD, TestApp, TestData, spawn_app, spawn_app_with};
 
@@ -108,15 +107,6 @@ async fn malformed_token_requests_are_invalid_requests() {
                 ("username", "johndoe"),
                 ("username", "x"),
                 ("password", PASSWORD),
-            ]),
-        ),
-        (
-            "empty scope",
-            app.client.post(&url).form(&[
-                ("grant_type", "password"),
-                ("username", "johndoe"),
-                ("password", PASSWORD),
-                ("scope", ""),
             ]),
         ),
         (
@@ -316,7 +306,7 @@ async fn a_spent_refresh_token_replayed_after_the_grace_window_revokes_the_whole
     let stolen = first["refresh_token"].as_str().unwrap().to_owned();
     let second: Value = app.refresh(&stolen).await.json().await.unwrap();
 
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    app.clock.advance(Duration::from_secs(6));
     let replay = app.refresh(&stolen).await;
 
     assert_eq!(replay.status(), 400);
@@ -497,7 +487,7 @@ async fn forged_and_garbage_tokens_are_refused_and_never_a_server_error() {
     let granted = app.password_grant("johndoe").await;
     let real = granted["access_token"].as_str().unwrap().to_owned();
     let claims = app.valid_claims(&real);
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = app.clock.now().unix_timestamp();
     let with = |edit: &dyn Fn(&mut Value)| {
         let mut claims = claims.clone();
         edit(&mut claims);

@@ -284,7 +284,7 @@ async fn the_wait_runs_out_and_the_right_password_then_works() {
         "{page}"
     );
 
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    app.clock.advance(std::time::Duration::from_millis(1_100));
     assert_eq!(
         location(&app.sign_in("johndoe", PASSWORD, None).await),
         "/dashboard"

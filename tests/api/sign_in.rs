@@ -2,10 +2,9 @@
 
 use gatehouse::api::{ChangePassword, Logout};
 use gatehouse::domain::Username;
-use gatehouse::server::store::SessionOrigin;
+use gatehouse::server::store::{ClientKind, SessionOrigin};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::SecretString;
-use time::OffsetDateTime;
 
 use crate::helpers::{PASSWORD, access_token, location, set_cookies, spawn_app};
 
@@ -19,8 +18,11 @@ async fn signing_in_sets_an_httponly_lax_cookie_and_redirects_to_the_dashboard()
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/dashboard");
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let cookies = set_cookies(&response);
+    let (device, cookies): (Vec<String>, Vec<String>) = set_cookies(&response)
+        .into_iter()
+        .partition(|cookie| cookie.starts_with("gatehouse_device="));
     assert_eq!(cookies.len(), 2, "the access and the refresh cookie: {cookies:?}");
+    assert_eq!(device.len(), 1, "and the device cookie, for a year: {device:?}");
     for cookie in &cookies {
         for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
             assert!(cookie.contains(attribute), "{attribute} in {cookie}");
@@ -200,12 +202,13 @@ async fn an_expired_token_sends_the_user_to_sign_in_and_clears_the_cookie() {
         .create_session(
             &user,
             "me items",
-            OffsetDateTime::now_utc() + time::Duration::hours(1),
+            app.clock.now() + time::Duration::hours(1),
             &SessionOrigin::default(),
+            ClientKind::Browser,
         )
         .await
         .unwrap();
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = app.clock.now().unix_timestamp();
     let origin = app.address.clone();
     let claims = serde_json::json!({
         "iss": origin, "aud": origin, "sub": user.id.to_string(), "iat": now - 3600, "nbf": now - 3600,
@@ -386,11 +389,11 @@ async fn changing_the_password_checks_the_current_one_and_ends_the_other_session
     assert!(wrong.text().await.unwrap().contains("WrongCurrentPassword"));
     let weak = change(PASSWORD, "password1", "password1").await;
     assert_eq!(weak.status(), 400);
-    assert!(weak.text().await.unwrap().contains("most commonly used"));
+    assert!(weak.text().await.unwrap().contains("PasswordTooCommon"));
     let same = change(PASSWORD, PASSWORD, PASSWORD).await;
-    assert!(same.text().await.unwrap().contains("must differ"));
+    assert!(same.text().await.unwrap().contains("PasswordUnchanged"));
     let mismatch = change(PASSWORD, "a brand new passphrase", "a brand new passphrasE").await;
-    assert!(mismatch.text().await.unwrap().contains("differ"));
+    assert!(mismatch.text().await.unwrap().contains("ConfirmationDiffers"));
 
     let changed = change(PASSWORD, "a brand new passphrase", "a brand new passphrase").await;
     assert_eq!(changed.status(), 200);

@@ -82,3 +82,33 @@ async fn demo_mode_seeds_the_tutorial_users_once() {
     let again = Application::build(settings).await.unwrap();
     assert_eq!(again.state().store.list_users().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn files_others_could_read_are_made_private_at_start_and_new_ones_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let loosen = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let first = spawn_app().await;
+    let dir = first.data.path().to_owned();
+    let (database, key) = (dir.join("gatehouse.db"), dir.join("signing.key"));
+    let sqlite = first.data.database_url().is_none();
+    if sqlite {
+        assert_eq!(mode(&database), 0o600, "a new database file is private");
+    }
+    assert_eq!(mode(&key), 0o600);
+
+    loosen(&dir, 0o755);
+    loosen(&key, 0o644);
+    if sqlite {
+        loosen(&database, 0o644);
+    }
+    let second = spawn_app_again(first).await;
+
+    assert_eq!(mode(second.data.path()), 0o700, "the data directory");
+    assert_eq!(mode(&key), 0o600, "the key file");
+    if sqlite {
+        assert_eq!(mode(&database), 0o600, "the database file");
+    }
+}

@@ -15,6 +15,10 @@ use crate::server::config::PublicUrl;
 
 const ACCESS: &str = "gatehouse_access";
 const REFRESH: &str = "gatehouse_refresh";
+/// The device cookie (see `auth::device`): outlives sign-out, so the browser stays known.
+const DEVICE: &str = "gatehouse_device";
+/// How long a browser stays known as a device its owner signed in from.
+const DEVICE_LIFETIME: time::Duration = time::Duration::days(365);
 
 /// Where and how the tokens are kept in the browser.
 #[derive(Debug, Clone)]
@@ -59,6 +63,21 @@ impl AuthCookies {
         cookies
             .get(&self.refresh_name())
             .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// The device cookie the request carries, if any.
+    pub fn read_device(&self, cookies: &Cookies) -> Option<String> {
+        cookies
+            .get(&self.name(DEVICE))
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// Stores the device cookie for a year. Sign-out leaves it: it proves a past sign-in, not
+    /// a session.
+    pub fn set_device(&self, cookies: &Cookies, value: String) {
+        let mut device = self.build(self.name(DEVICE), value);
+        device.set_max_age(DEVICE_LIFETIME);
+        cookies.add(device);
     }
 
     /// Stores both tokens; see [`Lifetimes`].

@@ -22,9 +22,11 @@ use crate::error::AppError;
 use crate::server::auth::cookies::Lifetimes;
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::refresh::{self, Rotation};
+use crate::server::auth::scopes;
+use crate::server::auth::sessions::{Liveness, liveness};
 use crate::server::errors::{RETRY_AFTER_UNAVAILABLE, internal, request_id_of};
 use crate::server::state::AppState;
-use crate::server::store::{SessionRow, StoreError, UserRow};
+use crate::server::store::{ClientKind, SessionRow, StoreError, UserRow};
 
 /// Pages only signed-in, active users may see (each with everything below it).
 const PROTECTED_PAGES: [&str; 3] = ["/dashboard", "/profile", "/admin"];
@@ -49,30 +51,39 @@ pub struct SignedInUser {
     pub scope: String,
 }
 
+/// How a token reached us, which decides what kind of session it may belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented {
+    /// In the browser's access cookie: only a browser session's token counts, since cookies
+    /// unlock every server function and a program's token may hold narrowed scopes.
+    Cookie,
+    /// In `Authorization: Bearer`: any session's token, limited by its scope.
+    Bearer,
+}
+
 /// Decides who holds `token`.
 ///
 /// # Errors
 /// Only when the store fails; every kind of bad token is a [`Caller::Visitor`].
-pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreError> {
+pub async fn identify(state: &AppState, token: &str, presented: Presented) -> Result<Caller, StoreError> {
     let Ok(claims) = state.tokens.validate(token) else {
         return Ok(Caller::Visitor);
     };
     let Some((session, user)) = state.store.find_session(&claims.sid).await? else {
         return Ok(Caller::Visitor);
     };
-    let now = OffsetDateTime::now_utc();
-    if user.id.to_string() != claims.sub || !session.is_live(now, state.settings.session_idle) {
+    if user.id.to_string() != claims.sub
+        || claims.tv != session.token_version
+        || (presented == Presented::Cookie && !session.is_browser())
+    {
         return Ok(Caller::Visitor);
     }
-    // Checked before the token version, which disabling also raises, so the person can be told
-    // why they were signed out.
-    if user.disabled {
-        return Ok(Caller::Disabled);
+    match liveness(state, &session, &user) {
+        Liveness::Alive => {}
+        Liveness::Ended => return Ok(Caller::Visitor),
+        Liveness::Disabled => return Ok(Caller::Disabled),
     }
-    if user.token_version != claims.tv {
-        return Ok(Caller::Visitor);
-    }
-    state.store.touch_session(&session, now).await?;
+    state.store.touch_session(&session, state.clock.now()).await?;
     Ok(Caller::SignedIn(Arc::new(SignedInUser {
         user,
         session,
@@ -85,8 +96,7 @@ pub async fn identify(state: &AppState, token: &str) -> Result<Caller, StoreErro
 /// When the access token has expired (or is missing) but the refresh cookie is good, the
 /// session goes on silently: the refresh token is rotated, both cookies are set on this
 /// response and the request is served as signed in. Cookies that no longer identify anyone
-/// are cleared; every response to a request that carried them is `Cache-Control: no-store`, so
-/// no cache keeps a personal page.
+/// are cleared.
 pub async fn identify_caller(
     State(state): State<AppState>,
     cookies: Cookies,
@@ -108,13 +118,7 @@ pub async fn identify_caller(
         state.auth_cookies.clear(&cookies);
     }
     request.extensions_mut().insert(caller);
-    let mut response = next.run(request).await;
-    if had_cookies {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
+    next.run(request).await
 }
 
 async fn identify_from_cookies(
@@ -124,57 +128,59 @@ async fn identify_from_cookies(
     refresh: Option<&str>,
 ) -> Result<Caller, StoreError> {
     let caller = match access {
-        Some(token) => identify(state, token).await?,
+        Some(token) => identify(state, token, Presented::Cookie).await?,
         None => Caller::Visitor,
     };
     let (Caller::Visitor, Some(refresh)) = (&caller, refresh) else {
         return Ok(caller);
     };
-    Ok(match refresh::rotate(state, refresh).await? {
-        Rotation::Rotated {
-            session,
-            user,
-            successor,
-        } => {
-            if let Err(error) = set_session_cookies(state, cookies, &user, &session, successor) {
-                tracing::error!(error = format!("{error:#}"), "cannot issue an access token");
-                return Ok(Caller::Visitor);
+    Ok(
+        match refresh::rotate(state, refresh, ClientKind::Browser, None).await? {
+            Rotation::Rotated {
+                session,
+                user,
+                successor,
+                scope,
+            } => {
+                let access = match state
+                    .tokens
+                    .issue(user.id, &session.id, session.token_version, &scope)
+                {
+                    Ok(access) => access,
+                    Err(error) => {
+                        tracing::error!(error = format!("{error:#}"), "cannot issue an access token");
+                        return Ok(Caller::Visitor);
+                    }
+                };
+                set_session_cookies(state, cookies, &session, access.token, successor);
+                tracing::debug!(user_id = user.id, "session refreshed silently");
+                Caller::SignedIn(Arc::new(SignedInUser { user, session, scope }))
             }
-            tracing::debug!(user_id = user.id, "session refreshed silently");
-            let scope = session.scope.clone();
-            Caller::SignedIn(Arc::new(SignedInUser { user, session, scope }))
-        }
-        Rotation::Refused => Caller::Visitor,
-        Rotation::Disabled => Caller::Disabled,
-    })
+            Rotation::Refused | Rotation::InvalidScope(_) => Caller::Visitor,
+            Rotation::Disabled => Caller::Disabled,
+        },
+    )
 }
 
-/// Issues an access token for `session` and sets it with `refresh_token` in the two cookies,
-/// kept by the browser as long as the tokens live for a "keep me signed in" session, else
-/// until the browser closes. Returns nothing of the tokens: they never reach a page.
-///
-/// # Errors
-/// The token could not be signed.
+/// Sets a browser session's tokens in the two cookies, kept by the browser as long as the
+/// tokens live for a "keep me signed in" session, else until the browser closes. The tokens
+/// never reach a page.
 pub fn set_session_cookies(
     state: &AppState,
     cookies: &Cookies,
-    user: &UserRow,
     session: &SessionRow,
+    access_token: String,
     refresh_token: String,
-) -> anyhow::Result<()> {
-    let issued = state
-        .tokens
-        .issue(user.id, &session.id, session.token_version, &session.scope)?;
+) {
     let lifetimes = session.persistent.then(|| Lifetimes {
         access: state.tokens.ttl(),
-        refresh: (session.expires_at - OffsetDateTime::now_utc())
+        refresh: (session.expires_at - state.clock.now())
             .try_into()
             .unwrap_or_default(),
     });
     state
         .auth_cookies
-        .set(cookies, issued.token, refresh_token, lifetimes);
-    Ok(())
+        .set(cookies, access_token, refresh_token, lifetimes);
 }
 
 /// Middleware: the redirects that depend on who is calling, answered before any page renders.
@@ -229,10 +235,34 @@ fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/healthz"
 }
 
+/// Whether `path`, however it is spelled, names a protected page: the check runs on the path
+/// as the router might understand it, so `/./dashboard`, `//dashboard`, `/%64ashboard`,
+/// `/DASHBOARD` or `/dashboard;x` cannot slip past the guard into a render.
 fn is_protected(path: &str) -> bool {
+    let path = canonical_path(path);
     PROTECTED_PAGES
         .iter()
         .any(|page| path == *page || path.strip_prefix(page).is_some_and(|rest| rest.starts_with('/')))
+}
+
+/// The plainest spelling of `path`: percent-decoded, lower case, `;parameters` dropped, empty
+/// and `.` segments removed and `..` applied, no trailing slash.
+fn canonical_path(path: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .to_lowercase();
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in decoded.split(['/', '\\']) {
+        let segment = segment.split(';').next().unwrap_or_default();
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    format!("/{}", segments.join("/"))
 }
 
 fn query_value(request: &Request, key: &str) -> Option<String> {
@@ -274,24 +304,33 @@ pub fn caller() -> Caller {
         .unwrap_or(Caller::Visitor)
 }
 
-/// The signed-in user, for server functions that require one.
+/// The signed-in user, for server functions that require one and the `scope` they act in
+/// (checked like the API checks a Bearer token's, though browser sessions hold every scope
+/// their user may).
 ///
 /// # Errors
-/// [`AppError::SignInRequired`] for anyone else.
-pub fn signed_in_user() -> Result<Arc<SignedInUser>, AppError> {
+/// [`AppError::AccountDisabled`] when the session's account has been disabled,
+/// [`AppError::NotPermitted`] when the session lacks `scope`, [`AppError::SignInRequired`] for
+/// anyone else.
+pub fn signed_in_user(scope: &'static str) -> Result<Arc<SignedInUser>, AppError> {
     match caller() {
-        Caller::SignedIn(user) => Ok(user),
-        Caller::Visitor | Caller::Disabled => Err(AppError::SignInRequired),
+        Caller::SignedIn(user) if scopes::includes(&user.scope, scope) => Ok(user),
+        Caller::SignedIn(_) => Err(AppError::NotPermitted),
+        Caller::Disabled => Err(AppError::AccountDisabled),
+        Caller::Visitor => Err(AppError::SignInRequired),
     }
 }
 
 /// What the browser may know of the caller (the body of the `current_user` server function).
 ///
 /// # Errors
-/// Never at present; the signature matches the server function's.
+/// [`AppError::AccountDisabled`] for a session whose account has been disabled, so the running
+/// app can say why it signs the person out.
 pub async fn summary() -> Result<Option<UserSummary>, AppError> {
-    let Caller::SignedIn(signed_in) = caller() else {
-        return Ok(None);
+    let signed_in = match signed_in_user(scopes::ME) {
+        Ok(signed_in) => signed_in,
+        Err(AppError::SignInRequired) => return Ok(None),
+        Err(error) => return Err(error),
     };
     let SignedInUser { user, session, .. } = signed_in.as_ref();
     Ok(Some(UserSummary {
@@ -322,6 +361,25 @@ mod tests {
         }
         for path in ["/", "/login", "/dashboards", "/administrator", "/healthz"] {
             assert!(!is_protected(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_a_protected_path_is_protected() {
+        for path in [
+            "/./dashboard",
+            "//dashboard",
+            "/dashboard/",
+            "/%64ashboard",
+            "/%2Fdashboard",
+            "/DASHBOARD",
+            "/dashboard;x",
+            "/login/../dashboard",
+            "/.%2e/profile",
+            "/Admin/Users",
+            "/\\dashboard",
+        ] {
+            assert!(is_protected(path), "{path}");
         }
     }
 

@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::server::auth::signing_key::SigningKey;
+use crate::server::clock::Clock;
 use crate::server::random::random_hex;
 
 /// The `typ` header of an access token (RFC 9068 §2.1): keeps other JWTs from passing as one.
 const TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp` and `nbf`: a few seconds, not the library's default minute.
-const LEEWAY_SECONDS: u64 = 5;
+const LEEWAY_SECONDS: i64 = 5;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +52,7 @@ pub struct AccessTokens {
     validation: Validation,
     issuer: String,
     ttl: Duration,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -70,13 +72,14 @@ pub struct IssuedToken {
 
 impl AccessTokens {
     /// `issuer` is the site's public origin; it is also the audience, since this site is the
-    /// resource server its tokens are for.
-    pub fn new(key: &SigningKey, issuer: &str, ttl: Duration) -> Self {
+    /// resource server its tokens are for. `exp` and `nbf` are judged by `clock`.
+    pub fn new(key: &SigningKey, issuer: &str, ttl: Duration, clock: Clock) -> Self {
         // Only HS256 is accepted: a token naming `none`, HS384 or any other algorithm is refused
         // before its signature is even looked at.
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
+        // The times are checked below against the application's clock, not the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[issuer]);
         validation.required_spec_claims = ["exp", "nbf", "iat", "iss", "aud", "sub"]
@@ -89,6 +92,7 @@ impl AccessTokens {
             validation,
             issuer: issuer.to_owned(),
             ttl,
+            clock,
         }
     }
 
@@ -109,7 +113,7 @@ impl AccessTokens {
         token_version: i64,
         scope: &str,
     ) -> anyhow::Result<IssuedToken> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let expires_at = now + self.ttl;
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -144,6 +148,13 @@ impl AccessTokens {
                 data.header.typ
             )));
         }
+        let now = self.clock.now().unix_timestamp();
+        if data.claims.exp.saturating_add(LEEWAY_SECONDS) < now {
+            return Err(InvalidToken("expired".into()));
+        }
+        if data.claims.nbf.saturating_sub(LEEWAY_SECONDS) > now {
+            return Err(InvalidToken("not valid yet".into()));
+        }
         Ok(data.claims)
     }
 }
@@ -157,9 +168,12 @@ mod tests {
     const ISSUER: &str = "http://127.0.0.1:3000";
 
     fn tokens() -> AccessTokens {
-        let dir = tempfile::tempdir().unwrap();
-        let key = SigningKey::load_or_generate(&dir.path().join("key")).unwrap();
-        AccessTokens::new(&key, ISSUER, Duration::from_secs(900))
+        AccessTokens::new(
+            &SigningKey::for_tests(),
+            ISSUER,
+            Duration::from_secs(900),
+            Clock::system(),
+        )
     }
 
     fn sign(tokens: &AccessTokens, header: &Header, claims: &serde_json::Value) -> String {
@@ -287,6 +301,22 @@ mod tests {
                 .is_err(),
             "not yet valid"
         );
+    }
+
+    #[test]
+    fn a_token_expires_by_the_applications_clock() {
+        let clock = Clock::manual();
+        let tokens = AccessTokens::new(
+            &SigningKey::for_tests(),
+            ISSUER,
+            Duration::from_secs(900),
+            clock.clone(),
+        );
+        let token = tokens.issue(1, "s", 0, "").unwrap().token;
+        clock.advance(Duration::from_secs(900 + 5));
+        assert!(tokens.validate(&token).is_ok(), "within leeway");
+        clock.advance(Duration::from_secs(1));
+        assert!(tokens.validate(&token).is_err(), "expired");
     }
 
     #[test]

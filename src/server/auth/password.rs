@@ -17,10 +17,9 @@ use tokio::sync::{OnceCell, oneshot};
 use crate::server::random::random_hex;
 
 /// Shortest password accepted, in characters (OWASP ASVS 2.1.1).
-pub const MIN_CHARS: usize = 8;
-/// Longest password accepted, in characters: long passphrases are welcome, unbounded input to
-/// argon2 is not.
-pub const MAX_CHARS: usize = 1024;
+pub const MIN_CHARS: usize = crate::domain::Password::MIN_CHARS;
+/// Longest password accepted, in characters.
+pub const MAX_CHARS: usize = crate::domain::Password::MAX_CHARS;
 
 /// The most common passwords of at least eight characters, lower case, one a line: the list
 /// Django ships (20,000 common passwords compiled by Royce Williams), filtered to the lengths
@@ -71,6 +70,23 @@ impl PasswordHash {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// `true` when this hash was made with another algorithm, version or parameters than the
+    /// ones passwords are hashed with now: after a successful verify it is replaced, so that
+    /// raising the parameters strengthens every account as its owner signs in.
+    pub fn needs_rehash(&self) -> bool {
+        let Ok(parsed) = argon2::PasswordHash::new(&self.0) else {
+            // Cannot be verified either; nothing to rehash.
+            return false;
+        };
+        let current = production_params();
+        parsed.algorithm != argon2::ARGON2ID_IDENT
+            || parsed.version != Some(Version::V0x13.into())
+            || Params::try_from(&parsed).map_or(true, |params| {
+                (params.m_cost(), params.t_cost(), params.p_cost())
+                    != (current.m_cost(), current.t_cost(), current.p_cost())
+            })
     }
 }
 
@@ -466,6 +482,12 @@ mod tests {
                 .await
                 .unwrap()
         );
+        assert!(theirs.needs_rehash(), "weaker parameters are replaced");
+        assert!(!ours.needs_rehash(), "the current parameters are kept");
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, production_params());
+        let other_algorithm =
+            PasswordHash::from_stored(argon2i.hash_password(b"x", &salt).unwrap().to_string());
+        assert!(other_algorithm.needs_rehash(), "another algorithm is replaced");
     }
 
     #[tokio::test]

@@ -10,14 +10,15 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
+use crate::server::auth::scopes::{self, ScopeError};
+use crate::server::auth::sessions::{Liveness, liveness};
 use crate::server::auth::signing_key::SigningKey;
 use crate::server::random::hex;
 use crate::server::state::AppState;
-use crate::server::store::{SessionRow, StoreError, UserRow};
+use crate::server::store::{ClientKind, SessionRow, StoreError, UserRow};
 
 /// How long after a refresh token is spent a duplicate of it still gets the same successor
 /// instead of being treated as theft: long enough for racing tabs, a page and its server
@@ -29,28 +30,41 @@ pub const GRACE_WINDOW: Duration = Duration::from_secs(5);
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Rotation {
-    /// The token was good: here is its successor, for a session that is still live.
+    /// The token was good: here is its successor, for a session that is still live, and the
+    /// scope its new access token carries.
     Rotated {
         session: SessionRow,
         user: UserRow,
         successor: String,
+        scope: String,
     },
     /// Unknown, spent long ago (the session is now revoked), or its session has ended.
     Refused,
     /// The token was good but its user has been disabled.
     Disabled,
+    /// The token was good but the scope asked for is not the session's to give: nothing was
+    /// spent, so the client can retry with a corrected request.
+    InvalidScope(ScopeError),
 }
 
-/// Spends `presented` and returns its successor, for `POST /token` and the browser's silent
-/// refresh alike.
+/// Spends `presented` and returns its successor, for `POST /token` (a `Program`'s session) and
+/// the browser's silent refresh (a `Browser`'s) alike: a token of the other kind of session is
+/// refused unspent. `requested` narrows the new access token's scope (RFC 6749 §6).
 ///
-/// A token already spent (by an earlier use or one racing this one) gets the same successor
+/// Everything is checked before the token is spent: a request that fails spends nothing. A
+/// token already spent (by an earlier use or one racing this one) gets the same successor
 /// within [`GRACE_WINDOW`]; after it, someone replays an old token, so the whole session ends
-/// (refresh token rotation with reuse detection, RFC 9700 §4.14.2).
+/// (refresh token rotation with reuse detection, RFC 9700 §4.14.2). Spent tokens are kept as
+/// long as their session, so a replay is recognised however late it comes.
 ///
 /// # Errors
 /// Only when the store fails.
-pub async fn rotate(state: &AppState, presented: &str) -> Result<Rotation, StoreError> {
+pub async fn rotate(
+    state: &AppState,
+    presented: &str,
+    client: ClientKind,
+    requested: Option<&str>,
+) -> Result<Rotation, StoreError> {
     let presented_hash = hash(presented);
     let Some(stored) = state.store.find_refresh_token(&presented_hash).await? else {
         return Ok(Rotation::Refused);
@@ -58,17 +72,20 @@ pub async fn rotate(state: &AppState, presented: &str) -> Result<Rotation, Store
     let Some((session, user)) = state.store.find_session(&stored.session_id).await? else {
         return Ok(Rotation::Refused);
     };
-    let now = OffsetDateTime::now_utc();
-    if !session.is_live(now, state.settings.session_idle) || user.token_version != session.token_version {
-        return Ok(if user.disabled && session.revoked_at.is_none() {
-            Rotation::Disabled
-        } else {
-            Rotation::Refused
-        });
+    if session.client != client.as_str() {
+        return Ok(Rotation::Refused);
     }
-    if user.disabled {
-        return Ok(Rotation::Disabled);
+    match liveness(state, &session, &user) {
+        Liveness::Alive => {}
+        Liveness::Ended => return Ok(Rotation::Refused),
+        Liveness::Disabled => return Ok(Rotation::Disabled),
     }
+    let scope = match requested.map(|requested| scopes::narrow(&session.scope, requested)) {
+        None => session.scope.clone(),
+        Some(Ok(narrowed)) => narrowed,
+        Some(Err(error)) => return Ok(Rotation::InvalidScope(error)),
+    };
+    let now = state.clock.now();
     let spent_at = match stored.spent_at {
         None if state.store.spend_refresh_token(&presented_hash).await? => None,
         None => Some(now),
@@ -95,6 +112,7 @@ pub async fn rotate(state: &AppState, presented: &str) -> Result<Rotation, Store
         session,
         user,
         successor,
+        scope,
     })
 }
 
@@ -110,9 +128,7 @@ pub fn generate() -> anyhow::Result<String> {
 
 /// The token that replaces `token` once it is spent.
 pub fn successor(key: &SigningKey, token: &str) -> String {
-    // Cannot fail: HMAC accepts keys of any length.
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose()).expect("HMAC takes any key length");
-    mac.update(b"gatehouse refresh token successor\0");
+    let mut mac = key.mac("gatehouse refresh token successor");
     mac.update(token.as_bytes());
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
@@ -126,11 +142,6 @@ pub fn hash(token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn key() -> SigningKey {
-        let dir = tempfile::tempdir().unwrap();
-        SigningKey::load_or_generate(&dir.path().join("k")).unwrap()
-    }
-
     #[test]
     fn tokens_are_256_random_bits() {
         let (a, b) = (generate().unwrap(), generate().unwrap());
@@ -140,10 +151,13 @@ mod tests {
 
     #[test]
     fn the_successor_is_the_same_every_time_and_secret_without_the_key() {
-        let key = key();
+        let key = SigningKey::for_tests();
         let token = generate().unwrap();
         assert_eq!(successor(&key, &token), successor(&key, &token));
-        assert_ne!(successor(&key, &token), successor(&self::key(), &token));
+        assert_ne!(
+            successor(&key, &token),
+            successor(&SigningKey::for_tests(), &token)
+        );
         assert_ne!(successor(&key, &token), token);
     }
 

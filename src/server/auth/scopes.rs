@@ -26,6 +26,42 @@ pub enum ScopeError {
     Unknown(String),
     #[error("the scope {0:?} is not available to this user")]
     NotAllowed(&'static str),
+    #[error("the scope {0:?} was not granted to this session")]
+    NotGranted(&'static str),
+    #[error("the scope list is empty; leave the parameter out to ask for every scope")]
+    Empty,
+}
+
+/// The scopes named in a request (space-separated, RFC 6749 §3.3), each known. Checked before
+/// any password or token is: a malformed request costs nothing and changes nothing.
+///
+/// # Errors
+/// A scope that does not exist, or no scope at all.
+pub fn parse(requested: &str) -> Result<Vec<&'static str>, ScopeError> {
+    let mut scopes = Vec::new();
+    for wanted in requested.split(' ').filter(|scope| !scope.is_empty()) {
+        let known = ALL
+            .into_iter()
+            .find(|scope| *scope == wanted)
+            .ok_or_else(|| ScopeError::Unknown(wanted.to_owned()))?;
+        scopes.push(known);
+    }
+    if scopes.is_empty() {
+        return Err(ScopeError::Empty);
+    }
+    Ok(scopes)
+}
+
+/// A refresh may ask for fewer scopes than the session holds, never more (RFC 6749 §6).
+///
+/// # Errors
+/// A scope that is unknown or that the session does not hold.
+pub fn narrow(granted: &str, requested: &str) -> Result<String, ScopeError> {
+    let requested = parse(requested)?;
+    if let Some(missing) = requested.iter().find(|scope| !includes(granted, scope)) {
+        return Err(ScopeError::NotGranted(missing));
+    }
+    Ok(in_canonical_order(&requested))
 }
 
 /// The scopes to grant `user` for a request: all they may hold when `requested` is `None`,
@@ -39,18 +75,11 @@ pub fn grant(user: &UserRow, requested: Option<&str>) -> Result<String, ScopeErr
     let Some(requested) = requested else {
         return Ok(allowed.join(" "));
     };
-    let mut granted = Vec::new();
-    for wanted in requested.split(' ').filter(|scope| !scope.is_empty()) {
-        let known = ALL
-            .into_iter()
-            .find(|scope| *scope == wanted)
-            .ok_or_else(|| ScopeError::Unknown(wanted.to_owned()))?;
-        if !allowed.contains(&known) {
-            return Err(ScopeError::NotAllowed(known));
-        }
-        granted.push(known);
+    let requested = parse(requested)?;
+    if let Some(forbidden) = requested.iter().find(|scope| !allowed.contains(scope)) {
+        return Err(ScopeError::NotAllowed(forbidden));
     }
-    Ok(in_canonical_order(&granted))
+    Ok(in_canonical_order(&requested))
 }
 
 /// `scopes` as a grant is written: space-separated, in the order of [`ALL`], each once.
@@ -96,6 +125,17 @@ mod tests {
             grant(&user(false), Some("me root")),
             Err(ScopeError::Unknown("root".into()))
         );
+    }
+
+    #[test]
+    fn a_refresh_can_narrow_the_scopes_but_not_widen_them() {
+        assert_eq!(narrow("me items", "items").unwrap(), "items");
+        assert_eq!(narrow("me items", "admin"), Err(ScopeError::NotGranted(ADMIN)));
+        assert_eq!(
+            narrow("me items", "root"),
+            Err(ScopeError::Unknown("root".into()))
+        );
+        assert_eq!(narrow("me items", "  "), Err(ScopeError::Empty));
     }
 
     #[test]

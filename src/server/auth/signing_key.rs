@@ -3,11 +3,15 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice};
+use sha2::Sha256;
+
+use crate::server::files::{create_private_dir, make_private};
 
 /// Bytes of key material: HS256 wants at least as many as its output (RFC 7518 §3.2).
 pub const MIN_LEN: usize = 32;
@@ -37,6 +41,23 @@ impl SigningKey {
         }
     }
 
+    /// An HMAC-SHA256 under this key for one `purpose` (written first, NUL-terminated), so that
+    /// no MAC made for one purpose can pass for another's.
+    pub fn mac(&self, purpose: &str) -> Hmac<Sha256> {
+        // Cannot fail: HMAC accepts keys of any length.
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.expose()).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac
+    }
+
+    /// A fresh random key in a throw-away file, for unit tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::load_or_generate(&dir.path().join("signing.key")).unwrap()
+    }
+
     pub fn expose(&self) -> &[u8] {
         self.0.expose_secret()
     }
@@ -51,11 +72,7 @@ impl SigningKey {
                 path.display()
             );
         }
-        if let Ok(metadata) = fs::metadata(path)
-            && metadata.permissions().mode() & 0o077 != 0
-        {
-            tracing::warn!(path = %path.display(), "the key file is readable by other users; run `chmod 600` on it");
-        }
+        make_private(path, 0o600)?;
         Ok(Self(bytes.into()))
     }
 
@@ -87,23 +104,10 @@ impl SigningKey {
     }
 }
 
-/// Creates `dir` (and its parents) readable by the owner only: it holds the key and the database.
-///
-/// # Errors
-/// The directory cannot be created, e.g. because a parent is a file.
-pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("Failed to create the data directory {}", dir.display()))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -119,6 +123,16 @@ mod tests {
         );
         let second = SigningKey::load_or_generate(&path).unwrap();
         assert_eq!(first.expose(), second.expose());
+    }
+
+    #[test]
+    fn a_key_file_readable_by_others_is_made_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loose.key");
+        fs::write(&path, [7u8; 32]).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        SigningKey::load_or_generate(&path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]

@@ -1,26 +1,35 @@
-//! Brute-force throttling: failed sign-ins counted per account and per client address, in the
-//! store (so every instance sees the same counts), across the login form and `POST /token`.
+//! Brute-force throttling: sign-in attempts counted per account, per device and per client
+//! address, in the store (so every instance sees the same counts), across every path that
+//! checks a password (the login form, `POST /token`, the current password on /profile).
+//!
+//! An attempt is a *reservation*: it is counted, atomically, before its password is checked,
+//! and taken back only when the password was right. So attempts racing each other see each
+//! other: however many arrive at once, only the free ones reach the password check.
 //!
 //! Past a few free failures each further attempt must wait twice as long as the last, up to
-//! [`MAX_WAIT`]; while an account or address is waiting, even the right password is refused,
-//! so guessing cannot go faster than the waits allow. An unknown username is counted exactly
-//! like a real one: the answers give no hint which names exist. No one is ever locked out for
-//! longer than [`MAX_WAIT`] after their last failure.
+//! [`MAX_WAIT`]; while a subject is waiting, even the right password is refused, so guessing
+//! cannot go faster than the waits allow. An unknown username is counted exactly like a real
+//! one: the answers give no hint which names exist.
+//!
+//! A browser with a device cookie for the account (see `auth::device`) is counted on its own
+//! (OWASP's device cookies): a stranger's guesses make strangers wait, never the owner's
+//! browser. No one is ever kept waiting for longer than [`MAX_WAIT`] after their last failure.
 
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
 use crate::domain::Username;
-use crate::server::random::hex;
+use crate::server::random::{hex, random_hex};
 use crate::server::state::AppState;
-use crate::server::store::StoreError;
+use crate::server::store::{AttemptHistory, StoreError};
 
 /// Failures older than this are forgotten.
 const WINDOW: time::Duration = time::Duration::minutes(15);
-/// Failures per account before waits begin.
+/// Failures per account (from browsers without its device cookie) before waits begin.
 const FREE_PER_ACCOUNT: i64 = 5;
+/// Failures per device cookie before waits begin.
+const FREE_PER_DEVICE: i64 = 5;
 /// Failures per address before waits begin (several people may share one address).
 const FREE_PER_ADDRESS: i64 = 20;
 /// The first wait; each further failure doubles it.
@@ -28,9 +37,22 @@ const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait there can ever be.
 pub const MAX_WAIT: Duration = Duration::from_secs(5 * 60);
 
-/// Who is trying: the account named (whether or not it exists) and the client's address.
+/// Who is trying: the account named (whether or not it exists), or the device the owner
+/// signed in from before, and the client's address.
 pub struct Attempt {
-    subjects: Vec<(String, i64)>,
+    /// Names this attempt's reservation in the store.
+    id: String,
+    subjects: Vec<Subject>,
+}
+
+/// What one attempt is counted against.
+struct Subject {
+    key: String,
+    /// Failures before waits begin.
+    free: i64,
+    /// A success forgets this subject's failures: an account's or a device's, never an
+    /// address's (one good password must not reset a guessing run against other accounts).
+    cleared_by_success: bool,
 }
 
 /// `account:<lower-case name>` for a name that could be a username; for anything else (too
@@ -44,65 +66,118 @@ fn account_subject(username: &str) -> String {
 }
 
 impl Attempt {
-    /// An attempt to sign in as `username` (if any) from `address` (if known).
-    pub fn new(username: Option<&str>, address: Option<&str>) -> Self {
-        let mut subjects = Vec::new();
-        if let Some(username) = username {
-            subjects.push((account_subject(username), FREE_PER_ACCOUNT));
-        }
-        if let Some(address) = address {
-            subjects.push((format!("address:{address}"), FREE_PER_ADDRESS));
-        }
-        Self { subjects }
+    /// An attempt to sign in as `username` from `address` (if known), from a browser whose
+    /// valid device cookie for that account has id `device` (if any).
+    ///
+    /// With a device cookie the attempt is counted against that device alone: the owner's
+    /// browser is kept apart from the account's and the address's strangers. Without one, it
+    /// is counted against the account and the address.
+    ///
+    /// # Errors
+    /// The OS random source failed.
+    pub fn new(username: &str, address: Option<&str>, device: Option<&str>) -> anyhow::Result<Self> {
+        let subjects = match device {
+            Some(device) => vec![Subject {
+                key: format!("device:{device}"),
+                free: FREE_PER_DEVICE,
+                cleared_by_success: true,
+            }],
+            None => {
+                let account = Subject {
+                    key: account_subject(username),
+                    free: FREE_PER_ACCOUNT,
+                    cleared_by_success: true,
+                };
+                let address = address.map(|address| Subject {
+                    key: format!("address:{address}"),
+                    free: FREE_PER_ADDRESS,
+                    cleared_by_success: false,
+                });
+                std::iter::once(account).chain(address).collect()
+            }
+        };
+        Ok(Self {
+            id: random_hex(16)?,
+            subjects,
+        })
     }
 
-    /// How long this attempt must still wait, if it must.
+    /// An attempt with no account to name (a refresh token, say), counted against `address`.
+    ///
+    /// # Errors
+    /// The OS random source failed.
+    pub fn from_address(address: Option<&str>) -> anyhow::Result<Self> {
+        let subjects = address
+            .map(|address| Subject {
+                key: format!("address:{address}"),
+                free: FREE_PER_ADDRESS,
+                cleared_by_success: false,
+            })
+            .into_iter()
+            .collect();
+        Ok(Self {
+            id: random_hex(16)?,
+            subjects,
+        })
+    }
+
+    /// Counts this attempt before its password is checked, or, when a subject must still
+    /// wait, says how long (and counts nothing). Until [`Attempt::succeeded`] or
+    /// [`Attempt::abandoned`], a reserved attempt counts as a failure.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn wait(&self, state: &AppState) -> Result<Option<Duration>, StoreError> {
-        let now = OffsetDateTime::now_utc();
-        let mut longest = None;
-        for (subject, free) in &self.subjects {
-            let (failures, latest) = state.store.failures_since(subject, now - WINDOW).await?;
-            let Some(latest) = latest else { continue };
-            let remaining = (latest + wait_after(failures, *free) - now)
+    pub async fn reserve(&self, state: &AppState) -> Result<Option<Duration>, StoreError> {
+        let now = state.clock.now();
+        let keys: Vec<&str> = self.subjects.iter().map(|subject| subject.key.as_str()).collect();
+        let wait_for = |key: &str, history: AttemptHistory| {
+            let free = self
+                .subjects
+                .iter()
+                .find(|subject| subject.key == key)
+                .map_or(FREE_PER_ACCOUNT, |subject| subject.free);
+            let latest = history.latest?;
+            let remaining: Duration = (latest + wait_after(history.count, free) - now)
                 .try_into()
                 .unwrap_or(Duration::ZERO);
-            if !remaining.is_zero() {
-                longest = longest.max(Some(remaining));
-            }
-        }
-        Ok(longest)
-    }
-
-    /// Counts a failure against the account and the address.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn failed(&self, state: &AppState) -> Result<(), StoreError> {
-        let subjects: Vec<String> = self.subjects.iter().map(|(subject, _)| subject.clone()).collect();
-        state
+            (!remaining.is_zero()).then_some(remaining)
+        };
+        let wait = state
             .store
-            .record_failure(&subjects, OffsetDateTime::now_utc())
-            .await
+            .reserve_attempt(&self.id, &keys, now - WINDOW, now, &wait_for)
+            .await?;
+        if let Some(wait) = wait {
+            tracing::info!(wait_seconds = wait.as_secs(), "attempt throttled");
+        }
+        Ok(wait)
     }
 
-    /// A success forgets the account's failures (not the address's: one good password must not
-    /// reset a guessing run against other accounts).
+    /// The password was right: the reservation is taken back and the account's (or device's)
+    /// failures are forgotten.
     ///
     /// # Errors
     /// Database failures.
     pub async fn succeeded(&self, state: &AppState) -> Result<(), StoreError> {
-        for (subject, _) in self
-            .subjects
-            .iter()
-            .filter(|(subject, _)| subject.starts_with("account:"))
-        {
-            state.store.clear_failures(subject).await?;
+        self.abandoned(state).await?;
+        for subject in self.subjects.iter().filter(|subject| subject.cleared_by_success) {
+            state.store.clear_attempts(&subject.key).await?;
         }
         Ok(())
     }
+
+    /// The request failed for a reason other than its password (a bad scope, say): the
+    /// reservation is taken back, and no failure is forgotten.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn abandoned(&self, state: &AppState) -> Result<(), StoreError> {
+        state.store.release_attempt(&self.id).await
+    }
+}
+
+/// A wait as `Retry-After` says it: whole seconds, rounded up, at least one.
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// The wait after `failures` failures, of which `free` cost nothing.
@@ -143,8 +218,23 @@ mod tests {
 
     #[test]
     fn account_names_are_counted_without_regard_to_case() {
-        let attempt = Attempt::new(Some("JohnDoe"), Some("10.0.0.1"));
-        assert_eq!(attempt.subjects[0].0, "account:johndoe");
-        assert_eq!(attempt.subjects[1].0, "address:10.0.0.1");
+        let attempt = Attempt::new("JohnDoe", Some("10.0.0.1"), None).unwrap();
+        let keys: Vec<&str> = attempt
+            .subjects
+            .iter()
+            .map(|subject| subject.key.as_str())
+            .collect();
+        assert_eq!(keys, ["account:johndoe", "address:10.0.0.1"]);
+    }
+
+    #[test]
+    fn the_owners_device_is_counted_apart_from_the_account_and_the_address() {
+        let attempt = Attempt::new("JohnDoe", Some("10.0.0.1"), Some("d1")).unwrap();
+        let keys: Vec<&str> = attempt
+            .subjects
+            .iter()
+            .map(|subject| subject.key.as_str())
+            .collect();
+        assert_eq!(keys, ["device:d1"]);
     }
 }

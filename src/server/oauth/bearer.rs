@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::server::auth::current_user::{Caller, SignedInUser, identify};
+use crate::server::auth::current_user::{Caller, Presented, SignedInUser, identify};
 use crate::server::auth::scopes;
 use crate::server::state::AppState;
 
@@ -156,7 +156,7 @@ impl FromRequestParts<AppState> for Bearer {
         if token.len() > MAX_TOKEN_LEN {
             return Err(BearerError::InvalidToken);
         }
-        match identify(state, token).await {
+        match identify(state, token, Presented::Bearer).await {
             Ok(Caller::SignedIn(user)) => Ok(Self(user)),
             Ok(Caller::Visitor | Caller::Disabled) => Err(BearerError::InvalidToken),
             Err(error) => {

@@ -11,17 +11,17 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::server::auth::credentials::{Verdict, authenticate};
+use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate};
 use crate::server::auth::refresh::{self, Rotation};
-use crate::server::auth::scopes;
-use crate::server::auth::throttle::Attempt;
+use crate::server::auth::scopes::{self, ScopeError};
+use crate::server::auth::sessions;
+use crate::server::auth::throttle::{Attempt, retry_after_seconds};
 use crate::server::client::session_origin;
 use crate::server::errors::{Outage, RETRY_AFTER_UNAVAILABLE, request_id_of, sentence};
 use crate::server::state::AppState;
-use crate::server::store::{SessionOrigin, SessionRow, UserRow};
+use crate::server::store::{ClientKind, SessionOrigin};
 
 /// The same words for every failed grant: no way to tell an unknown user, a wrong password, a
 /// disabled account and a spent refresh token apart.
@@ -180,7 +180,7 @@ pub async fn token(
         Ok(tokens) => (StatusCode::OK, no_store(), axum::Json(tokens)).into_response(),
         Err(Failure::OAuth(error)) => error.into_response(),
         Err(Failure::Throttled(wait)) => {
-            let seconds = wait.as_secs().max(1);
+            let seconds = retry_after_seconds(wait);
             let body = OAuthError::new(
                 "too_many_attempts",
                 format!("Too many attempts, try again in {seconds} seconds."),
@@ -233,7 +233,8 @@ async fn grant(
     }
 }
 
-#[tracing::instrument(skip_all, fields(username = form.get("username").map(String::as_str).unwrap_or_default()))]
+// The name is logged with `?`: escaped, so a name with a line break cannot forge a log line.
+#[tracing::instrument(skip_all, fields(username = ?form.get("username").map(String::as_str).unwrap_or_default()))]
 async fn password_grant(
     state: &AppState,
     form: &HashMap<String, String>,
@@ -249,25 +250,39 @@ async fn password_grant(
     let username = required(form, "username")?;
     let password = required(form, "password")?;
     let requested = optional(form, "scope")?;
-    let user = match authenticate(state, username, password, origin.ip_address.as_deref()).await? {
-        Verdict::SignedIn(user) => user,
+    // The whole request is checked before the password: a malformed one costs no argon2 and
+    // touches no failure count.
+    if let Some(requested) = requested {
+        scopes::parse(requested).map_err(invalid_scope)?;
+    }
+    let source = AttemptSource {
+        address: origin.ip_address.as_deref(),
+        device_cookie: None,
+    };
+    let verified = match authenticate(state, username, password, source).await? {
+        Verdict::Verified(verified) => verified,
         Verdict::Refused => return Err(OAuthError::invalid_grant().into()),
         Verdict::Throttled(wait) => return Err(Failure::Throttled(wait)),
     };
-    let scope = scopes::grant(&user, requested)
-        .map_err(|error| OAuthError::new("invalid_scope", sentence(&error.to_string())))?;
-    let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
-    let session = state
-        .store
-        .create_session(&user, &scope, expires_at, origin)
-        .await?;
-    let refresh_token = refresh::generate()?;
-    state
-        .store
-        .add_refresh_token(&session.id, &refresh::hash(&refresh_token))
-        .await?;
+    // Whether the user may hold the scopes is known only now; refused, the request clears
+    // no failures.
+    let scope = match scopes::grant(&verified.user, requested) {
+        Ok(scope) => scope,
+        Err(error) => {
+            verified.abandon(state).await?;
+            return Err(invalid_scope(error).into());
+        }
+    };
+    let user = verified.confirm(state).await?;
+    let issued = sessions::issue(state, &user, &scope, origin, ClientKind::Program).await?;
     tracing::info!(user_id = user.id, scope, "token issued (password grant)");
-    respond(state, &user, &session, &scope, refresh_token)
+    Ok(TokenResponse {
+        access_token: issued.access_token.token,
+        token_type: "bearer",
+        expires_in: state.tokens.ttl().as_secs(),
+        refresh_token: issued.refresh_token,
+        scope,
+    })
 }
 
 #[tracing::instrument(skip_all)]
@@ -278,61 +293,46 @@ async fn refresh_grant(
 ) -> Result<TokenResponse, Failure> {
     let presented = required(form, "refresh_token")?;
     let requested = optional(form, "scope")?;
+    if let Some(requested) = requested {
+        scopes::parse(requested).map_err(invalid_scope)?;
+    }
     // Guessing refresh tokens is hopeless (256 bits), but failures still count against the
     // address, like failed passwords.
-    let attempt = Attempt::new(None, origin.ip_address.as_deref());
-    if let Some(wait) = attempt.wait(state).await? {
+    let attempt = Attempt::from_address(origin.ip_address.as_deref())?;
+    if let Some(wait) = attempt.reserve(state).await? {
         return Err(Failure::Throttled(wait));
     }
-    let Rotation::Rotated {
-        session,
-        user,
-        successor,
-    } = refresh::rotate(state, presented).await?
-    else {
-        attempt.failed(state).await?;
-        return Err(OAuthError::invalid_grant().into());
-    };
-    let scope = match requested {
-        None => session.scope.clone(),
-        Some(requested) => narrow(&session.scope, requested)?,
-    };
-    tracing::info!(user_id = user.id, "token issued (refresh grant)");
-    respond(state, &user, &session, &scope, successor)
-}
-
-fn respond(
-    state: &AppState,
-    user: &UserRow,
-    session: &SessionRow,
-    scope: &str,
-    refresh_token: String,
-) -> Result<TokenResponse, Failure> {
-    let issued = state
-        .tokens
-        .issue(user.id, &session.id, session.token_version, scope)?;
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "bearer",
-        expires_in: state.tokens.ttl().as_secs(),
-        refresh_token,
-        scope: scope.to_owned(),
-    })
-}
-
-/// A refresh may ask for fewer scopes than the session holds, never more (RFC 6749 §6).
-fn narrow(granted: &str, requested: &str) -> Result<String, OAuthError> {
-    let mut narrowed = Vec::new();
-    for scope in requested.split(' ').filter(|scope| !scope.is_empty()) {
-        if !scopes::includes(granted, scope) {
-            return Err(OAuthError::new(
-                "invalid_scope",
-                format!("The scope {scope:?} was not granted to this session."),
-            ));
+    match refresh::rotate(state, presented, ClientKind::Program, requested).await? {
+        Rotation::Rotated {
+            session,
+            user,
+            successor,
+            scope,
+        } => {
+            attempt.abandoned(state).await?;
+            let issued = state
+                .tokens
+                .issue(user.id, &session.id, session.token_version, &scope)?;
+            tracing::info!(user_id = user.id, "token issued (refresh grant)");
+            Ok(TokenResponse {
+                access_token: issued.token,
+                token_type: "bearer",
+                expires_in: state.tokens.ttl().as_secs(),
+                refresh_token: successor,
+                scope,
+            })
         }
-        narrowed.push(scope);
+        Rotation::InvalidScope(error) => {
+            attempt.abandoned(state).await?;
+            Err(invalid_scope(error).into())
+        }
+        // The reservation stays: a failure.
+        Rotation::Refused | Rotation::Disabled => Err(OAuthError::invalid_grant().into()),
     }
-    Ok(scopes::in_canonical_order(&narrowed))
+}
+
+fn invalid_scope(error: ScopeError) -> OAuthError {
+    OAuthError::new("invalid_scope", sentence(&error.to_string()))
 }
 
 /// The body as a map, after the checks RFC 6749 asks for: the form content type, no credentials
@@ -378,14 +378,12 @@ fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str
         .ok_or_else(|| OAuthError::invalid_request(format!("The parameter {name} is missing.")))
 }
 
-/// A parameter that may be absent but, when present, must not be empty.
+/// A parameter that may be absent. Sent without a value it counts as absent (RFC 6749 §3.1).
 fn optional<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<Option<&'a str>, OAuthError> {
-    match form.get(name).map(String::as_str) {
-        Some("") => Err(OAuthError::invalid_request(format!(
-            "The parameter {name} is empty."
-        ))),
-        other => Ok(other),
-    }
+    Ok(form
+        .get(name)
+        .map(String::as_str)
+        .filter(|value| !value.is_empty()))
 }
 
 #[cfg(test)]
@@ -437,9 +435,19 @@ mod tests {
     }
 
     #[test]
-    fn empty_parameters_are_refused_and_absent_optional_ones_are_not() {
-        let form: HashMap<String, String> = [("scope".to_owned(), String::new())].into();
-        assert!(optional(&form, "scope").is_err());
+    fn parameters_without_a_value_count_as_absent() {
+        let form: HashMap<String, String> = [
+            ("scope".to_owned(), String::new()),
+            ("username".to_owned(), String::new()),
+        ]
+        .into();
+        assert_eq!(optional(&form, "scope").unwrap(), None);
+        assert!(
+            required(&form, "username")
+                .unwrap_err()
+                .error_description
+                .contains("missing")
+        );
         assert_eq!(optional(&HashMap::new(), "scope").unwrap(), None);
         assert!(
             required(&HashMap::new(), "username")
@@ -447,11 +455,5 @@ mod tests {
                 .error_description
                 .contains("missing")
         );
-    }
-
-    #[test]
-    fn a_refresh_can_narrow_the_scopes_but_not_widen_them() {
-        assert_eq!(narrow("me items", "items").unwrap(), "items");
-        assert_eq!(narrow("me items", "admin").unwrap_err().error, "invalid_scope");
     }
 }

@@ -99,7 +99,7 @@ impl Store {
         on_pool!(target, pool => {
             let mut tx = pool.begin().await.context("Failed to begin a transaction on the target")?;
             // Children first, though the cascades would do it: the order reads like the schema.
-            for table in ["sign_in_failures", "refresh_tokens", "items", "sessions", "users"] {
+            for table in ["sign_in_attempts", "refresh_tokens", "items", "sessions", "users"] {
                 sqlx::query(&format!("DELETE FROM {table}"))
                     .execute(&mut *tx)
                     .await
@@ -143,8 +143,8 @@ impl Store {
                 for session in &sessions {
                     sqlx::query(
                         "INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, scope, \
-                                               token_version, last_used_at, user_agent, ip_address, persistent) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                               token_version, last_used_at, user_agent, ip_address, persistent, client) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(&session.id)
                     .bind(session.user_id)
@@ -157,6 +157,7 @@ impl Store {
                     .bind(&session.user_agent)
                     .bind(&session.ip_address)
                     .bind(session.persistent)
+                    .bind(&session.client)
                     .execute(&mut *tx)
                     .await
                     .context("Failed to copy a session")?;

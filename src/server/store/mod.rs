@@ -18,8 +18,8 @@ macro_rules! on_pool {
     };
 }
 
+mod attempts;
 pub mod copy;
-mod failures;
 mod items;
 pub mod scratch;
 mod sessions;
@@ -36,12 +36,14 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use attempts::AttemptHistory;
 pub use items::ItemRow;
-pub use sessions::{RefreshTokenRow, SessionOrigin, SessionRow};
+pub use sessions::{ClientKind, RefreshTokenRow, SessionOrigin, SessionRow};
 pub use users::{NewUser, UserRow};
 
-use crate::server::auth::signing_key::create_private_dir;
+use crate::server::clock::Clock;
 use crate::server::config::{DatabaseLocation, StoreSettings};
+use crate::server::files::{create_private_dir, create_private_file, make_private};
 
 /// How long a SQLite writer waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -105,6 +107,8 @@ pub struct Store {
     pool: Pool,
     /// Where the data is, in words fit for an error message (never a URL's password).
     described: Arc<str>,
+    /// What "now" is for the times the store writes (sessions started, revoked, spent).
+    clock: Clock,
 }
 
 impl Store {
@@ -129,6 +133,13 @@ impl Store {
             DatabaseLocation::SqliteFile(path) => {
                 if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
                     create_private_dir(dir)?;
+                }
+                // The database and its -wal and -shm files hold password hashes: owner only.
+                create_private_file(path)?;
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    make_private(std::path::Path::new(&file), 0o600)?;
                 }
                 SqliteConnectOptions::new().filename(path)
             }
@@ -164,6 +175,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             described: described.into(),
+            clock: Clock::system(),
         })
     }
 
@@ -191,6 +203,7 @@ impl Store {
         Ok(Self {
             pool: Pool::Postgres(pool),
             described: described.into(),
+            clock: Clock::system(),
         })
     }
 
@@ -241,6 +254,13 @@ impl Store {
             .iter()
             .filter(|migration| !applied.contains(&migration.version))
             .count()
+    }
+
+    /// The same store, reading time from `clock` (the application's) instead of the system.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Which database this is, in words: "/var/lib/gatehouse/gatehouse.db" (SQLite) or

@@ -27,9 +27,33 @@ pub struct SessionRow {
     pub ip_address: Option<String>,
     /// "Keep me signed in": no idle limit, only the absolute end.
     pub persistent: bool,
+    /// `browser` or `program`: see [`ClientKind`].
+    pub client: String,
+}
+
+/// Who a session was started for. A program's session (`POST /token`) may hold narrowed
+/// scopes, so its tokens never pass as a browser's cookies, which unlock every server function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    Browser,
+    Program,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Browser => "browser",
+            Self::Program => "program",
+        }
+    }
 }
 
 impl SessionRow {
+    /// Started by the login form, for a browser (as opposed to a program's password grant).
+    pub fn is_browser(&self) -> bool {
+        self.client == ClientKind::Browser.as_str()
+    }
+
     /// Neither revoked, nor past its absolute end, nor (unless persistent) idle for longer
     /// than `idle_limit`.
     pub fn is_live(&self, now: OffsetDateTime, idle_limit: std::time::Duration) -> bool {
@@ -52,7 +76,7 @@ pub struct SessionOrigin {
 const REVOKE_OTHER_SESSIONS: &str =
     "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL";
 
-pub(super) const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, scope, token_version, last_used_at, user_agent, ip_address, persistent";
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, revoked_at, scope, token_version, last_used_at, user_agent, ip_address, persistent, client";
 
 /// A refresh token as stored: its hash, never the token.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -76,6 +100,7 @@ struct SessionAndUser {
     session_user_agent: Option<String>,
     session_ip_address: Option<String>,
     session_persistent: bool,
+    session_client: String,
 }
 
 impl Store {
@@ -89,14 +114,15 @@ impl Store {
         scope: &str,
         expires_at: OffsetDateTime,
         origin: &SessionOrigin,
+        client: ClientKind,
     ) -> Result<SessionRow, StoreError> {
         let id = random_hex(16)?;
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let session = on_pool!(self, pool => {
             sqlx::query_as::<_, SessionRow>(&format!(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at, scope, token_version, last_used_at, \
-                                       user_agent, ip_address, persistent) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {SESSION_COLUMNS}"
+                                       user_agent, ip_address, persistent, client) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {SESSION_COLUMNS}"
             ))
             .bind(id)
             .bind(user.id)
@@ -108,6 +134,7 @@ impl Store {
             .bind(origin.user_agent.as_deref())
             .bind(origin.ip_address.as_deref())
             .bind(origin.persistent)
+            .bind(client.as_str())
             .fetch_one(pool)
             .await
         })
@@ -126,7 +153,8 @@ impl Store {
                         sessions.expires_at AS session_expires_at, sessions.revoked_at AS session_revoked_at, \
                         sessions.scope AS session_scope, sessions.token_version AS session_token_version, \
                         sessions.last_used_at AS session_last_used_at, sessions.user_agent AS session_user_agent, \
-                        sessions.ip_address AS session_ip_address, sessions.persistent AS session_persistent \
+                        sessions.ip_address AS session_ip_address, sessions.persistent AS session_persistent, \
+                        sessions.client AS session_client \
                  FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = $1",
             )
             .bind(session_id)
@@ -147,6 +175,7 @@ impl Store {
                 user_agent: row.session_user_agent,
                 ip_address: row.session_ip_address,
                 persistent: row.session_persistent,
+                client: row.session_client,
             };
             (session, row.user)
         }))
@@ -160,7 +189,7 @@ impl Store {
     pub async fn revoke_session(&self, session_id: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(OffsetDateTime::now_utc())
+                .bind(self.clock.now())
                 .bind(session_id)
                 .execute(pool)
                 .await
@@ -227,7 +256,7 @@ impl Store {
             sqlx::query(
                 "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
             )
-            .bind(OffsetDateTime::now_utc())
+            .bind(self.clock.now())
             .bind(session_id)
             .bind(user_id)
             .execute(pool)
@@ -249,7 +278,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let revoked = on_pool!(self, pool => {
             sqlx::query(REVOKE_OTHER_SESSIONS)
-                .bind(OffsetDateTime::now_utc())
+                .bind(self.clock.now())
                 .bind(user_id)
                 .bind(keep_session_id)
                 .execute(pool)
@@ -260,14 +289,25 @@ impl Store {
         Ok(revoked)
     }
 
-    /// Deletes what can never be used again: sessions past their end or revoked a day ago
-    /// (their refresh tokens go with them), and refresh tokens spent an hour ago (long past any
-    /// grace window; reuse of them is still caught, since the session's newer tokens remain).
-    /// Returns the numbers of sessions and refresh tokens deleted.
+    /// Deletes what can never be used again: sessions past their end or revoked a day ago, and
+    /// with them their refresh tokens, and sign-in attempts a day old. A spent refresh token is
+    /// kept as long as its session: presented again at any time, it is recognised as a replay
+    /// and ends the session (RFC 9700 §4.14.2). Returns the numbers of sessions and refresh
+    /// tokens deleted.
     ///
     /// # Errors
     /// Database failures.
     pub async fn purge(&self, now: OffsetDateTime) -> Result<(u64, u64), StoreError> {
+        let ended = "SELECT id FROM sessions WHERE expires_at <= $1 OR revoked_at <= $2";
+        let tokens = on_pool!(self, pool => {
+            sqlx::query(&format!("DELETE FROM refresh_tokens WHERE session_id IN ({ended})"))
+                .bind(now)
+                .bind(now - time::Duration::DAY)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to purge refresh tokens")?;
         let sessions = on_pool!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $2")
                 .bind(now)
@@ -277,23 +317,42 @@ impl Store {
                 .map(|done| done.rows_affected())
         })
         .context("Failed to purge sessions")?;
-        let tokens = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM refresh_tokens WHERE spent_at <= $1")
-                .bind(now - time::Duration::HOUR)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })
-        .context("Failed to purge refresh tokens")?;
         on_pool!(self, pool => {
-            sqlx::query("DELETE FROM sign_in_failures WHERE failed_at <= $1")
+            sqlx::query("DELETE FROM sign_in_attempts WHERE attempted_at <= $1")
                 .bind(now - time::Duration::DAY)
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())
         })
-        .context("Failed to purge old failed sign-ins")?;
+        .context("Failed to purge old sign-in attempts")?;
         Ok((sessions, tokens))
+    }
+
+    /// Ends the user's least recently used live sessions beyond the newest `keep`; returns how
+    /// many ended.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn end_sessions_beyond(&self, user_id: i64, keep: u32) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let ended = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $1 WHERE id IN ( \
+                     SELECT id FROM ( \
+                         SELECT id, row_number() OVER ( \
+                             ORDER BY coalesce(last_used_at, created_at) DESC, created_at DESC, id) AS newest \
+                         FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1 \
+                     ) ranked WHERE newest > $3)",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(i64::from(keep))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("Failed to end the oldest sessions")?;
+        Ok(ended)
     }
 
     /// Records a refresh token of a session by its hash. Recording the same hash twice (two
@@ -309,7 +368,7 @@ impl Store {
             )
             .bind(token_hash)
             .bind(session_id)
-            .bind(OffsetDateTime::now_utc())
+            .bind(self.clock.now())
             .execute(pool)
             .await
                 .map(|done| done.rows_affected())
@@ -343,7 +402,7 @@ impl Store {
     pub async fn spend_refresh_token(&self, token_hash: &str) -> Result<bool, StoreError> {
         let spent = on_pool!(self, pool => {
             sqlx::query("UPDATE refresh_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL")
-                .bind(OffsetDateTime::now_utc())
+                .bind(self.clock.now())
                 .bind(token_hash)
                 .execute(pool)
                 .await
@@ -353,18 +412,17 @@ impl Store {
         Ok(spent == 1)
     }
 
-    /// Sets a new password hash and ends every other session of the user, in one transaction:
-    /// the session that changed the password stays signed in.
+    /// Sets a new password hash and ends every session of the user, in one transaction: a
+    /// token stolen before the change, from any session, stops working.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn change_password_keeping_session(
+    pub async fn change_password_ending_sessions(
         &self,
         user_id: i64,
         hash: &PasswordHash,
-        keep_session_id: &str,
     ) -> Result<(), StoreError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         on_pool!(self, pool => {
             let mut transaction = pool.begin().await.context("Failed to begin a transaction")?;
             sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
@@ -374,13 +432,12 @@ impl Store {
                 .execute(&mut *transaction)
                 .await
                 .context("Failed to update a password")?;
-            sqlx::query(REVOKE_OTHER_SESSIONS)
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(user_id)
-                .bind(keep_session_id)
                 .execute(&mut *transaction)
                 .await
-                .context("Failed to end the other sessions")?;
+                .context("Failed to end the sessions")?;
             transaction
                 .commit()
                 .await

@@ -79,7 +79,7 @@ impl Store {
     /// [`StoreError::DuplicateUsername`] when the name is taken, in any letter case.
     #[tracing::instrument(skip_all, fields(username = %new.username))]
     pub async fn create_user(&self, new: &NewUser) -> Result<UserRow, StoreError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         on_pool!(self, pool => {
             sqlx::query_as::<_, UserRow>(&format!(
                 "INSERT INTO users (username, full_name, email, password_hash, disabled, admin, created_at, updated_at) \
@@ -155,7 +155,7 @@ impl Store {
                  WHERE lower(username) = lower($3)",
             )
             .bind(hash.as_str())
-            .bind(OffsetDateTime::now_utc())
+            .bind(self.clock.now())
             .bind(username.as_str())
             .execute(pool)
             .await
@@ -188,7 +188,7 @@ impl Store {
             )
             .bind(disabled)
             .bind(i64::from(disabled))
-            .bind(OffsetDateTime::now_utc())
+            .bind(self.clock.now())
             .bind(user.id)
             .execute(pool)
             .await
@@ -196,6 +196,31 @@ impl Store {
         })
         .context("Failed to change whether a user is disabled")?;
         Ok(true)
+    }
+
+    /// Replaces a password hash by a stronger one of the same password, unless the password
+    /// changed meanwhile (then the newer hash stays). Sessions are untouched: the password is
+    /// the same.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn rehash_password(
+        &self,
+        user_id: i64,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+                .bind(new.as_str())
+                .bind(user_id)
+                .bind(old.as_str())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to store a rehashed password")?;
+        Ok(())
     }
 }
 

@@ -1,29 +1,30 @@
-//! Signing in, signing out and changing the password: the bodies of the server functions in
-//! `crate::api`, with the HTTP details (cookies, redirects) they need.
+//! Signing in, signing out, changing the password and the sessions list: the bodies of the
+//! server functions in `crate::api`, with the HTTP details (cookies, redirects) they need.
 
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 use secrecy::SecretString;
-use time::OffsetDateTime;
 use tower_cookies::Cookies;
 
 use crate::api::SessionSummary;
 use crate::domain::Password;
-use crate::error::AppError;
-use crate::server::auth::credentials::{Verdict, authenticate};
+use crate::error::{AppError, Problem};
+use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate, recheck};
 use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies, signed_in_user};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
-use crate::server::auth::password;
-use crate::server::auth::refresh;
-use crate::server::auth::scopes;
+use crate::server::auth::password::{self, WeakPassword};
+use crate::server::auth::throttle::retry_after_seconds;
+use crate::server::auth::{device, scopes, sessions};
 use crate::server::client::{describe_user_agent, session_origin};
-use crate::server::errors::{internal, sentence};
+use crate::server::errors::internal;
 use crate::server::state::AppState;
+use crate::server::store::{ClientKind, SessionOrigin, UserRow};
 
 /// Signs a person in; see [`crate::api::login`].
-#[tracing::instrument(skip_all, fields(username = %username))]
+// The name is logged with `?`: escaped, so a name with a line break cannot forge a log line.
+#[tracing::instrument(skip_all, fields(username = ?username))]
 pub async fn login(
     username: String,
     password: Password,
@@ -32,43 +33,65 @@ pub async fn login(
 ) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
     let cookies = request_cookies()?;
-    let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts")))?;
-    let origin = session_origin(&parts.headers, &parts.extensions, remember);
-    let user = match authenticate(&state, &username, password.expose(), origin.ip_address.as_deref())
+    let origin = request_origin(remember)?;
+    let device_cookie = state.auth_cookies.read_device(&cookies);
+    let source = AttemptSource {
+        address: origin.ip_address.as_deref(),
+        device_cookie: device_cookie.as_deref(),
+    };
+    let verified = match authenticate(&state, &username, password.expose(), source)
         .await
         .map_err(internal)?
     {
-        Verdict::SignedIn(user) => user,
+        Verdict::Verified(verified) => verified,
         Verdict::Refused => return Err(AppError::InvalidCredentials),
-        Verdict::Throttled(wait) => {
-            return Err(AppError::TooManyAttempts {
-                retry_after: wait.as_secs().max(1),
-            });
-        }
+        Verdict::Throttled(wait) => return Err(too_many_attempts(wait)),
     };
-    // The session's absolute end; without "keep me signed in" it also ends after
-    // `--session-idle` without use, and its cookies when the browser closes.
-    let expires_at = OffsetDateTime::now_utc() + state.settings.refresh_ttl;
-    let scope = scopes::grant(&user, None).map_err(internal)?;
-    let session = state
-        .store
-        .create_session(&user, &scope, expires_at, &origin)
-        .await
-        .map_err(internal)?;
-    let refresh_token = refresh::generate().map_err(internal)?;
-    state
-        .store
-        .add_refresh_token(&session.id, &refresh::hash(&refresh_token))
-        .await
-        .map_err(internal)?;
-    set_session_cookies(&state, &cookies, &user, &session, refresh_token).map_err(internal)?;
-    tracing::info!(user_id = user.id, "signed in");
+    let user = verified.confirm(&state).await.map_err(internal)?;
+    start_browser_session(&state, &cookies, &user, &origin).await?;
     redirect(
         next.as_deref()
             .and_then(safe_next)
             .unwrap_or(DEFAULT_AFTER_SIGN_IN),
     );
     Ok(())
+}
+
+/// Starts a browser session for `user` (every scope they may hold) and sets its cookies, with
+/// a device cookie that keeps this browser apart from strangers when sign-ins are throttled.
+async fn start_browser_session(
+    state: &AppState,
+    cookies: &Cookies,
+    user: &UserRow,
+    origin: &SessionOrigin,
+) -> Result<(), AppError> {
+    let scope = scopes::grant(user, None).map_err(internal)?;
+    let issued = sessions::issue(state, user, &scope, origin, ClientKind::Browser)
+        .await
+        .map_err(internal)?;
+    set_session_cookies(
+        state,
+        cookies,
+        &issued.session,
+        issued.access_token.token,
+        issued.refresh_token,
+    );
+    let device_cookie = device::issue(&state.signing_key, &user.username).map_err(internal)?;
+    state.auth_cookies.set_device(cookies, device_cookie);
+    Ok(())
+}
+
+/// The 429 for a throttled attempt, asking for whole seconds, rounded up.
+fn too_many_attempts(wait: std::time::Duration) -> AppError {
+    AppError::TooManyAttempts {
+        retry_after: retry_after_seconds(wait),
+    }
+}
+
+/// Where this request comes from, as a new session records it.
+fn request_origin(persistent: bool) -> Result<SessionOrigin, AppError> {
+    let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts")))?;
+    Ok(session_origin(&parts.headers, &parts.extensions, persistent))
 }
 
 /// Signs the caller out; see [`crate::api::logout`].
@@ -91,42 +114,62 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// Changes the caller's password; see [`crate::api::change_password`].
+///
+/// The request is checked before the current password is; the current password goes through
+/// the same throttle as a sign-in (so a stolen session cannot guess it), and a wrong one is
+/// logged. Every session of the user ends, this one included: it continues under a new
+/// session id and new tokens, so a token copied before the change is worthless.
 #[tracing::instrument(skip_all)]
 pub async fn change_password(current: Password, new: Password, confirm: Password) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user()?;
+    let cookies = request_cookies()?;
+    let signed_in = signed_in_user(scopes::ME)?;
     if new.expose() != confirm.expose() {
-        return Err(AppError::Invalid(
-            "The new password and its confirmation differ.".into(),
-        ));
-    }
-    let current_matches = state
-        .passwords
-        .verify(
-            &SecretString::from(current.expose()),
-            Some(&signed_in.user.password_hash()),
-        )
-        .await
-        .map_err(internal)?;
-    if !current_matches {
-        return Err(AppError::WrongCurrentPassword);
+        return Err(AppError::Invalid(Problem::ConfirmationDiffers));
     }
     if new.expose() == current.expose() {
-        return Err(AppError::Invalid(
-            "The new password must differ from the current one.".into(),
-        ));
+        return Err(AppError::Invalid(Problem::PasswordUnchanged));
     }
     let new = SecretString::from(new.expose());
-    password::check_policy(&new).map_err(|weak| AppError::Invalid(sentence(&weak.to_string())))?;
+    password::check_policy(&new).map_err(|weak| {
+        AppError::Invalid(match weak {
+            WeakPassword::TooShort => Problem::PasswordTooShort,
+            WeakPassword::TooLong => Problem::PasswordTooLong,
+            WeakPassword::TooCommon => Problem::PasswordTooCommon,
+        })
+    })?;
+    // The new session keeps "keep me signed in" as the old one had it.
+    let origin = request_origin(signed_in.session.persistent)?;
+    let device_cookie = state.auth_cookies.read_device(&cookies);
+    let source = AttemptSource {
+        address: origin.ip_address.as_deref(),
+        device_cookie: device_cookie.as_deref(),
+    };
+    let user = match recheck(&state, &signed_in.user, current.expose(), source)
+        .await
+        .map_err(internal)?
+    {
+        Verdict::Verified(verified) => verified.confirm(&state).await.map_err(internal)?,
+        Verdict::Refused => {
+            tracing::warn!(
+                user_id = signed_in.user.id,
+                address = origin.ip_address,
+                "wrong current password when changing the password"
+            );
+            return Err(AppError::WrongCurrentPassword);
+        }
+        Verdict::Throttled(wait) => return Err(too_many_attempts(wait)),
+    };
     let hash = state.passwords.hash(&new).await.map_err(internal)?;
     state
         .store
-        .change_password_keeping_session(signed_in.user.id, &hash, &signed_in.session.id)
+        .change_password_ending_sessions(user.id, &hash)
         .await
         .map_err(internal)?;
+    start_browser_session(&state, &cookies, &user, &origin).await?;
     tracing::info!(
-        user_id = signed_in.user.id,
-        "password changed; other sessions ended"
+        user_id = user.id,
+        "password changed; every session ended, this one continues under a new id"
     );
     Ok(())
 }
@@ -154,8 +197,8 @@ fn redirect(location: &str) {
 /// The caller's live sessions; see [`crate::api::list_sessions`].
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user()?;
-    let now = OffsetDateTime::now_utc();
+    let signed_in = signed_in_user(scopes::ME)?;
+    let now = state.clock.now();
     let sessions = state
         .store
         .sessions_of(signed_in.user.id, now)
@@ -182,14 +225,14 @@ pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user()?;
+    let signed_in = signed_in_user(scopes::ME)?;
     if !state
         .store
         .revoke_session_of(signed_in.user.id, &id)
         .await
         .map_err(internal)?
     {
-        return Err(AppError::Invalid("That session has already ended.".into()));
+        return Err(AppError::Invalid(Problem::SessionEnded));
     }
     tracing::info!(
         user_id = signed_in.user.id,
@@ -202,7 +245,7 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user()?;
+    let signed_in = signed_in_user(scopes::ME)?;
     let ended = state
         .store
         .revoke_other_sessions(signed_in.user.id, &signed_in.session.id)
