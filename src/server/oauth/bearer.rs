@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::server::auth::current_user::{Caller, Presented, SignedInUser, identify};
 use crate::server::auth::scopes;
+use crate::server::errors::RETRY_AFTER_UNAVAILABLE;
 use crate::server::state::AppState;
 
 const REALM: &str = "gatehouse";
@@ -110,7 +111,7 @@ impl IntoResponse for BearerError {
             .into_response();
         let headers = response.headers_mut();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
         } else if let Ok(challenge) = HeaderValue::from_str(&challenge) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }

@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+use crate::error::AppError;
 use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate};
 use crate::server::auth::refresh::{self, Rotation};
 use crate::server::auth::scopes::{self, ScopeError};
 use crate::server::auth::sessions;
 use crate::server::auth::throttle::{Attempt, retry_after_seconds};
 use crate::server::client::session_origin;
-use crate::server::errors::{Outage, RETRY_AFTER_UNAVAILABLE, request_id_of, sentence};
+use crate::server::errors::{Outage, request_id_of, sentence};
 use crate::server::state::AppState;
 use crate::server::store::{ClientKind, SessionOrigin};
 
@@ -70,6 +71,10 @@ pub struct OAuthError {
     /// `temporarily_unavailable` (503, with `Retry-After`).
     pub error: &'static str,
     pub error_description: String,
+    /// Seconds to wait, sent as `Retry-After` (429 and 503 only).
+    #[serde(skip)]
+    #[schema(ignore)]
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -77,6 +82,19 @@ impl OAuthError {
         Self {
             error,
             error_description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Brute-force throttling: 429, in the same words and with the same wait as a page says.
+    fn too_many_attempts(wait: std::time::Duration) -> Self {
+        let retry_after = retry_after_seconds(wait);
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                "too_many_attempts",
+                AppError::TooManyAttempts { retry_after }.to_string(),
+            )
         }
     }
 
@@ -93,29 +111,28 @@ impl OAuthError {
     /// client sees only the request id.
     fn server_error(headers: &HeaderMap, error: &anyhow::Error) -> Self {
         let request_id = request_id_of(headers);
-        match Outage::of(error) {
+        let outage = Outage::of(error);
+        let unavailable = |description: String| Self {
+            retry_after: outage.map(Outage::retry_after),
+            ..Self::new("temporarily_unavailable", description)
+        };
+        match outage {
             Some(Outage::Database) => {
                 tracing::warn!(
                     request_id,
                     error = format!("{error:#}"),
                     "token request failed: no database"
                 );
-                return Self::new(
-                    "temporarily_unavailable",
-                    format!(
-                        "The service cannot reach its database right now; try again in a moment (reference {request_id})."
-                    ),
-                );
+                return unavailable(format!(
+                    "The service cannot reach its database right now; try again in a moment (reference {request_id})."
+                ));
             }
             Some(Outage::Busy) => {
                 tracing::warn!(
                     request_id,
                     "token request turned away: every argon2 thread is busy"
                 );
-                return Self::new(
-                    "temporarily_unavailable",
-                    "The service is very busy; try again in a moment.",
-                );
+                return unavailable("The service is very busy; try again in a moment.".into());
             }
             None => {}
         }
@@ -132,13 +149,15 @@ impl IntoResponse for OAuthError {
         let status = match self.error {
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
             "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };
+        let retry_after = self.retry_after;
         let mut response = (status, no_store(), axum::Json(self)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -179,18 +198,7 @@ pub async fn token(
     match grant(&state, &uri, &headers, &body, &origin).await {
         Ok(tokens) => (StatusCode::OK, no_store(), axum::Json(tokens)).into_response(),
         Err(Failure::OAuth(error)) => error.into_response(),
-        Err(Failure::Throttled(wait)) => {
-            let seconds = retry_after_seconds(wait);
-            let body = OAuthError::new(
-                "too_many_attempts",
-                format!("Too many attempts, try again in {seconds} seconds."),
-            );
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, no_store(), axum::Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
+        Err(Failure::Throttled(wait)) => OAuthError::too_many_attempts(wait).into_response(),
         Err(Failure::Internal(error)) => OAuthError::server_error(&headers, &error).into_response(),
     }
 }
