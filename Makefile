@@ -35,11 +35,12 @@ timed = printf '\n\033[1m==> %s\033[0m\n' '$(1)'; start=$$(date +%s); $(2); stat
 	printf '\033[1m<== %s: %ss%s\033[0m\n' '$(1)' "$$(( $$(date +%s) - start ))" "$$( [ $$status = 0 ] || echo ", FAILED ($$status)")"; \
 	exit $$status
 
-.PHONY: help run test build tools test-tools postgres cargo-test e2e api-fuzz clean
+.PHONY: help run test bench build tools test-tools postgres cargo-test e2e api-fuzz clean
 
 help:
 	@echo "make run    install what is missing, build the release, serve on http://127.0.0.1:3000"
 	@echo "make test   install what is missing, build once, run the Rust tests and the browser tests"
+	@echo "make bench  build the release and measure it against the reference servers (../shared/bench)"
 
 run: tools build
 	@echo "Serving on http://127.0.0.1:3000 with data in ./data (Ctrl-C stops)."
@@ -78,8 +79,10 @@ postgres:
 
 # ---- Building and testing ----------------------------------------------------------------------
 
+# --precompress writes a brotli and a gzip copy of every static file (the wasm bundle shrinks to
+# about a third on the wire); the server sends the one the browser accepts.
 build:
-	@$(call timed,cargo leptos build --release,cargo leptos build --release)
+	@$(call timed,cargo leptos build --release --precompress,cargo leptos build --release --precompress)
 
 cargo-test: postgres
 	@$(call timed,cargo test on SQLite (unit and integration; reuses the release build),env -u GATEHOUSE_TEST_POSTGRES $(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
@@ -95,6 +98,11 @@ e2e:
 # schemathesis against /openapi.json on the release server: no input may earn a 5xx.
 api-fuzz:
 	@$(call timed,schemathesis against the API (no 5xx for any input),scripts/api-fuzz.sh)
+
+# Performance: the release against ../shared/bench's reference servers, one table of targets.
+bench: tools build
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y wrk
+	@$(call timed,benchmark against the reference servers,scripts/bench.sh)
 
 clean:
 	cargo clean

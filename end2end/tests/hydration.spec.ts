@@ -43,3 +43,12 @@ test('"Go back" returns to the page the visitor came from', async ({ page }) => 
   await expect(new LoginPage(page).heading()).toBeVisible();
   await expect(page).toHaveURL('/login');
 });
+
+test('the browser bundle travels compressed', async ({ page }) => {
+  const wasm = page.waitForResponse((response) => response.url().endsWith('.wasm'));
+  await page.goto('/login');
+  const response = await wasm;
+  expect(response.status()).toBe(200);
+  expect(['br', 'gzip']).toContain(response.headers()['content-encoding']);
+  await new LoginPage(page).waitUntilHydrated();
+});

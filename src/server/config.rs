@@ -132,6 +132,11 @@ pub struct ServeArgs {
           value_name = "COUNT", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sessions_per_user: u32,
 
+    /// Most live sessions kept in memory, so that checking a request's token needs no database
+    /// read (0 turns the cache off). Revocation stays instant either way.
+    #[arg(long, env = "GATEHOUSE_SESSION_CACHE", default_value_t = DEFAULT_SESSION_CACHE, value_name = "COUNT")]
+    pub session_cache: usize,
+
     /// How log lines are written on stderr: `text` for people, `json` (one object a line) for
     /// log shippers.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -264,7 +269,10 @@ impl Settings {
         Self {
             addr,
             public_url: None,
-            store: StoreSettings::in_data_dir(data_dir),
+            store: StoreSettings {
+                session_cache: DEFAULT_SESSION_CACHE,
+                ..StoreSettings::in_data_dir(data_dir)
+            },
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             session_idle: Duration::from_secs(12 * 60 * 60),
@@ -281,7 +289,10 @@ impl Settings {
         Self {
             addr: args.addr,
             public_url: args.public_url,
-            store: StoreSettings::from_args(args.store),
+            store: StoreSettings {
+                session_cache: args.session_cache,
+                ..StoreSettings::from_args(args.store)
+            },
             access_ttl: args.access_ttl,
             refresh_ttl: args.refresh_ttl,
             session_idle: args.session_idle,
@@ -306,11 +317,17 @@ pub struct StoreSettings {
     pub key_file: PathBuf,
     /// Most PostgreSQL connections of this process.
     pub pool_size: u32,
+    /// Most live sessions kept in memory (0: none; the `user` commands keep none).
+    pub session_cache: usize,
 }
 
 /// Enough for every device and script a person runs; few enough that a loop of password
 /// grants cannot fill the store.
 pub const DEFAULT_MAX_SESSIONS_PER_USER: u32 = 100;
+
+/// Sessions a server keeps in memory: about 5 MB, and enough that a busy site's active
+/// sessions are all there.
+pub const DEFAULT_SESSION_CACHE: usize = 10_000;
 
 /// PostgreSQL's default limit is 100 connections: ten instances of ten each.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
@@ -324,6 +341,7 @@ impl StoreSettings {
             key_file: default_key_file(&data_dir),
             data_dir,
             pool_size: DEFAULT_POOL_SIZE,
+            session_cache: 0,
         }
     }
 

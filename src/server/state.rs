@@ -12,9 +12,28 @@ use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings};
 use crate::server::store::Store;
 
-/// Shared, cheaply cloned state of one running application.
+/// Shared state of one running application. Cloning it is one reference count: axum clones
+/// the state for every middleware of every request.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub passwords: Passwords,

@@ -14,7 +14,7 @@ use gatehouse::api::Login;
 use gatehouse::domain::{FullName, Username};
 use gatehouse::server::auth::password::PasswordHash;
 use gatehouse::server::clock::Clock;
-use gatehouse::server::config::{DatabaseLocation, Settings, StoreSettings};
+use gatehouse::server::config::{DEFAULT_SESSION_CACHE, DatabaseLocation, Settings, StoreSettings};
 use gatehouse::server::startup::Application;
 use gatehouse::server::state::AppState;
 use gatehouse::server::store::scratch::ScratchDatabase;
@@ -82,7 +82,10 @@ impl TestData {
     /// tests move time (`app.clock.advance`) instead of sleeping.
     pub fn settings(&self) -> Settings {
         let mut settings = Settings::new(SocketAddr::from(([127, 0, 0, 1], 0)), self.path());
-        settings.store = self.store_settings();
+        settings.store = StoreSettings {
+            session_cache: DEFAULT_SESSION_CACHE,
+            ..self.store_settings()
+        };
         settings.clock = Clock::manual();
         settings
     }

@@ -1,6 +1,6 @@
 //! Several instances serving one site: two real servers on one database and one signing key
 //! (PostgreSQL when the suite runs on it, else one SQLite file). What one does, the other sees
-//! at its next request.
+//! at its next request, even with the session in its cache.
 
 use gatehouse::api::RevokeOtherSessions;
 use gatehouse::domain::Username;
@@ -20,6 +20,38 @@ async fn two_instances() -> (TestApp, TestApp) {
     let a = spawn_app_with(settings.clone(), data.clone()).await;
     let b = spawn_app_with(settings, data).await;
     (a, b)
+}
+
+/// Waits until `app` hears of the other instances' changes (its LISTEN connection is up on
+/// PostgreSQL; at once on SQLite): until then its cache is not used, and a test of the cache
+/// would prove nothing. Polls; the bound is generous for a busy machine.
+async fn until_listening(app: &TestApp, listening: bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.state.store.hears_other_instances() != listening {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener never became {listening}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// On PostgreSQL another instance learns of a change when PostgreSQL's notification reaches it,
+/// a moment after the commit (typically well under a millisecond; a few on a busy machine; see
+/// the README): waits until `app` has taken `count` more notifications into account than
+/// `before`. On SQLite a change is seen at the next request and this returns at once.
+async fn until_heard(app: &TestApp, before: u64, count: u64) {
+    if app.data.scratch().is_none() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.state.store.changes_heard() < before + count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notification never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
 }
 
 /// `app`'s page at `path`, asked by `browser`.
@@ -52,7 +84,7 @@ async fn a_session_made_on_one_instance_is_valid_on_the_other() {
 }
 
 #[tokio::test]
-async fn disabling_on_one_instance_is_refused_on_the_other() {
+async fn disabling_on_one_instance_is_refused_on_the_other_with_the_session_in_its_cache() {
     let (a, b) = two_instances().await;
     a.add_user("johndoe").await;
     a.sign_in("johndoe", PASSWORD, None).await;
@@ -60,11 +92,19 @@ async fn disabling_on_one_instance_is_refused_on_the_other() {
         .as_str()
         .unwrap()
         .to_owned();
+    until_listening(&a, true).await;
     assert_eq!(a.api("/api/users/me", &token).await.status(), 200);
+    assert_eq!(page(&a, &a.client, "/dashboard").await.status(), 200);
+    assert_eq!(
+        a.state.store.cached_sessions(),
+        2,
+        "both sessions are cached on A"
+    );
 
     let johndoe = Username::parse("johndoe").unwrap();
+    let heard = a.state.store.changes_heard();
     assert!(b.state.store.set_disabled(&johndoe, true).await.unwrap());
-
+    until_heard(&a, heard, 1).await;
     let dashboard = page(&a, &a.client, "/dashboard").await;
     assert_eq!(dashboard.status(), 303);
     assert!(
@@ -76,6 +116,71 @@ async fn disabling_on_one_instance_is_refused_on_the_other() {
 }
 
 #[tokio::test]
+async fn a_user_disabled_from_the_command_line_is_refused_by_the_running_servers_at_once() {
+    let (a, b) = two_instances().await;
+    a.add_user("johndoe").await;
+    let token = a.password_grant("johndoe").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for app in [&a, &b] {
+        until_listening(app, true).await;
+        assert_eq!(app.api("/api/users/me", &token).await.status(), 200);
+        assert_eq!(app.state.store.cached_sessions(), 1);
+    }
+
+    // Another process, with a store of its own.
+    let heard = [a.state.store.changes_heard(), b.state.store.changes_heard()];
+    let output = a.data.gatehouse(&["user", "disable", "johndoe"], "");
+    assert!(output.status.success(), "{}", crate::helpers::stderr(&output));
+    until_heard(&a, heard[0], 1).await;
+    until_heard(&b, heard[1], 1).await;
+
+    for app in [&a, &b] {
+        assert_eq!(app.api("/api/users/me", &token).await.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn an_instance_that_stops_hearing_the_others_reads_every_session_until_it_hears_again() {
+    let (a, b) = two_instances().await;
+    let Some(database) = b.data.scratch() else {
+        return; // SQLite: processes hear of each other through a file, with no connection to lose.
+    };
+    a.add_user("johndoe").await;
+    let johndoe = Username::parse("johndoe").unwrap();
+    let token = a.password_grant("johndoe").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    until_listening(&b, true).await;
+    assert_eq!(b.api("/api/users/me", &token).await.status(), 200);
+    assert_eq!(b.state.store.cached_sessions(), 1, "the session is cached on B");
+
+    database.terminate_listeners().await.unwrap();
+    until_listening(&b, false).await;
+    assert!(a.state.store.set_disabled(&johndoe, true).await.unwrap());
+    assert_eq!(
+        b.api("/api/users/me", &token).await.status(),
+        401,
+        "B missed the notification, and does not trust what it cached"
+    );
+
+    // Back: the cache is used again, and notifications reach it again.
+    assert!(a.state.store.set_disabled(&johndoe, false).await.unwrap());
+    let token = a.password_grant("johndoe").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    until_listening(&b, true).await;
+    assert_eq!(b.api("/api/users/me", &token).await.status(), 200);
+    let heard = b.state.store.changes_heard();
+    assert!(a.state.store.set_disabled(&johndoe, true).await.unwrap());
+    until_heard(&b, heard, 1).await;
+    assert_eq!(b.api("/api/users/me", &token).await.status(), 401);
+}
+
+#[tokio::test]
 async fn revoking_on_one_instance_is_refused_on_the_other() {
     let (a, b) = two_instances().await;
     a.add_user("johndoe").await;
@@ -84,8 +189,10 @@ async fn revoking_on_one_instance_is_refused_on_the_other() {
     let token = program["access_token"].as_str().unwrap();
     assert_eq!(b.api("/api/users/me", token).await.status(), 200);
 
+    let heard = b.state.store.changes_heard();
     let ended: Value = a.call::<RevokeOtherSessions>(&[]).await.json().await.unwrap();
     assert_eq!(ended, 1);
+    until_heard(&b, heard, 1).await;
 
     assert_eq!(b.api("/api/users/me", token).await.status(), 401);
     let refresh = b.refresh(program["refresh_token"].as_str().unwrap()).await;

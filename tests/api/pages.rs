@@ -55,3 +55,42 @@ async fn every_response_carries_a_request_id() {
         assert_eq!(id.len(), 36, "a UUID on {path}");
     }
 }
+
+#[tokio::test]
+async fn the_browser_bundle_travels_compressed_and_is_asked_for_again_only_when_changed() {
+    let app = spawn_app().await;
+    assert!(
+        std::path::Path::new("target/site/pkg/gatehouse.wasm.br").is_file(),
+        "the bundle and its compressed copies come from `make build`"
+    );
+    let fetch = |encoding: &'static str| {
+        app.client
+            .get(format!("{}/pkg/gatehouse.wasm", app.address))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let plain = fetch("identity").await.unwrap();
+    let raw_size = plain.bytes().await.unwrap().len();
+    let brotli = fetch("br, gzip").await.unwrap();
+    assert_eq!(brotli.status(), 200);
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.headers()["cache-control"], "no-cache");
+    assert_eq!(brotli.headers()["vary"], "accept-encoding");
+    let last_modified = brotli.headers()["last-modified"].clone();
+    let compressed_size = brotli.bytes().await.unwrap().len();
+    assert!(
+        compressed_size * 2 < raw_size,
+        "{compressed_size} of {raw_size} bytes"
+    );
+    assert_eq!(fetch("gzip").await.unwrap().headers()["content-encoding"], "gzip");
+
+    let again = app
+        .client
+        .get(format!("{}/pkg/gatehouse.wasm", app.address))
+        .header("accept-encoding", "br")
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304, "nothing is sent again while it is unchanged");
+}

@@ -1,6 +1,9 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of the API, generated from the handlers.
 
-use axum::Json;
+use anyhow::Context;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -38,7 +41,28 @@ impl Modify for PasswordFlow {
     }
 }
 
-/// The document, built once per request (it is small).
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document, serialized once at start-up: it is the same for every request and every
+/// visitor, so a request costs a copy of a reference, not a rebuild.
+#[derive(Clone)]
+pub struct OpenApiDocument(Bytes);
+
+impl OpenApiDocument {
+    /// # Errors
+    /// The document cannot be serialized (a bug in its declaration).
+    pub fn build() -> anyhow::Result<Self> {
+        let json = ApiDoc::openapi()
+            .to_json()
+            .context("Failed to serialize the OpenAPI document")?;
+        Ok(Self(Bytes::from(json)))
+    }
+}
+
+impl IntoResponse for OpenApiDocument {
+    fn into_response(self) -> Response {
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            self.0,
+        )
+            .into_response()
+    }
 }

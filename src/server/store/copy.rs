@@ -221,6 +221,8 @@ impl Store {
             }
             tx.commit().await.context("Failed to commit the copy")?;
         });
+        // Every user may have changed: no cached session of the target may be trusted.
+        target.sessions.changed_all();
         Ok(copied)
     }
 

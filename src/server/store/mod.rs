@@ -22,6 +22,7 @@ mod attempts;
 pub mod copy;
 mod items;
 pub mod scratch;
+mod session_cache;
 mod sessions;
 mod users;
 
@@ -44,6 +45,7 @@ pub use users::{NewUser, UserRow};
 use crate::server::clock::Clock;
 use crate::server::config::{DatabaseLocation, StoreSettings};
 use crate::server::files::{create_private_dir, create_private_file, make_private};
+use session_cache::{ChangeCounter, Others, SessionCache};
 
 /// How long a SQLite writer waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -109,6 +111,11 @@ pub struct Store {
     described: Arc<str>,
     /// What "now" is for the times the store writes (sessions started, revoked, spent).
     clock: Clock,
+    /// Live sessions with their users, so that most requests need no read.
+    sessions: Arc<SessionCache>,
+    /// Hears of other instances' changes (PostgreSQL with a session cache); stops with the
+    /// last handle to the store.
+    listener: Option<Arc<session_cache::Listener>>,
 }
 
 impl Store {
@@ -150,7 +157,7 @@ impl Store {
             DatabaseLocation::Url(url)
                 if url.starts_with("postgres://") || url.starts_with("postgresql://") =>
             {
-                return Self::connect_postgres(url, settings.pool_size).await;
+                return Self::connect_postgres(url, settings).await;
             }
             DatabaseLocation::Url(_) => {
                 return Err(anyhow!(
@@ -160,6 +167,11 @@ impl Store {
             }
         };
         let described = settings.database.describe();
+        let others = if sqlite.get_filename() == std::path::Path::new(":memory:") {
+            Others::Nobody
+        } else {
+            Others::SameFile(ChangeCounter::open(sqlite.get_filename())?)
+        };
         let options = sqlite
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -176,10 +188,12 @@ impl Store {
             pool: Pool::Sqlite(pool),
             described: described.into(),
             clock: Clock::system(),
+            sessions: Arc::new(SessionCache::new(settings.session_cache, others)),
+            listener: None,
         })
     }
 
-    async fn connect_postgres(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+    async fn connect_postgres(url: &str, settings: &StoreSettings) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).map_err(|_| {
             anyhow!(
                 "the database URL is not a valid PostgreSQL URL; write it as postgres://USER@HOST/DATABASE"
@@ -194,16 +208,34 @@ impl Store {
         let options = options
             .application_name("gatehouse")
             .options([("statement_timeout", STATEMENT_TIMEOUT)]);
+        let listener_options = options.clone();
         let pool = PgPoolOptions::new()
-            .max_connections(pool_size)
+            .max_connections(settings.pool_size)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(|error| anyhow!("cannot reach the {described}: {}", describe_sqlx_error(&error)))?;
+        let sessions = Arc::new(SessionCache::new(
+            settings.session_cache,
+            Others::Postgres {
+                listening: std::sync::atomic::AtomicBool::new(false),
+            },
+        ));
+        // Without a cache there is nothing to keep fresh; the triggers notify either way.
+        let listener = if settings.session_cache > 0 {
+            Some(Arc::new(session_cache::Listener::start(
+                listener_options,
+                sessions.clone(),
+            )?))
+        } else {
+            None
+        };
         Ok(Self {
             pool: Pool::Postgres(pool),
             described: described.into(),
             clock: Clock::system(),
+            sessions,
+            listener,
         })
     }
 
@@ -279,8 +311,28 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this store hears of changes made by other instances, so that its session cache
+    /// may be used (always on SQLite; on PostgreSQL while its LISTEN connection is up).
+    pub fn hears_other_instances(&self) -> bool {
+        self.sessions.listening()
+    }
+
+    /// How many notifications of changes made elsewhere this store has taken into account
+    /// (PostgreSQL; always 0 on SQLite, where a change is seen at the next lookup).
+    pub fn changes_heard(&self) -> u64 {
+        self.sessions.heard()
+    }
+
+    /// How many sessions the cache holds, fresh or stale.
+    pub fn cached_sessions(&self) -> usize {
+        self.sessions.len()
+    }
+
     /// Closes every connection, waiting for running queries to finish.
     pub async fn close(&self) {
+        if let Some(listener) = &self.listener {
+            listener.stop();
+        }
         on_pool!(self, pool => pool.close().await);
     }
 }

@@ -65,6 +65,23 @@ impl ScratchDatabase {
         )
         .await
     }
+
+    /// Ends the connections that LISTEN for other instances' changes, as a network fault or an
+    /// administrator's `pg_terminate_backend` would.
+    ///
+    /// # Errors
+    /// The server cannot be reached.
+    pub async fn terminate_listeners(&self) -> anyhow::Result<()> {
+        administer(
+            &self.server,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+                self.name
+            ),
+        )
+        .await
+    }
 }
 
 /// Runs one statement on the `postgres` database of `server`.

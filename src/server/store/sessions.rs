@@ -142,11 +142,24 @@ impl Store {
         Ok(session)
     }
 
-    /// A session and its user, in one indexed read: all that checking a token needs.
+    /// A session and its user: all that checking a token needs. From the session cache when a
+    /// fresh copy is there, otherwise in one indexed read.
     ///
     /// # Errors
     /// Database failures; an unknown session is `Ok(None)`.
     pub async fn find_session(&self, session_id: &str) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
+        if let Some(found) = self.sessions.get(session_id) {
+            return Ok(Some(found));
+        }
+        let before = self.sessions.before_read();
+        let found = self.read_session(session_id).await?;
+        if let Some((session, user)) = &found {
+            self.sessions.fill(before, session, user);
+        }
+        Ok(found)
+    }
+
+    async fn read_session(&self, session_id: &str) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
         let row = on_pool!(self, pool => {
             sqlx::query_as::<_, SessionAndUser>(
                 "SELECT users.*, sessions.id AS session_id, sessions.created_at AS session_created_at, \
@@ -187,15 +200,19 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn revoke_session(&self, session_id: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(self.clock.now())
-                .bind(session_id)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
+        let user_id = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>(
+                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING user_id",
+            )
+            .bind(self.clock.now())
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await
         })
         .context("Failed to revoke a session")?;
+        if let Some(user_id) = user_id {
+            self.sessions.changed(user_id);
+        }
         Ok(())
     }
 
@@ -220,6 +237,8 @@ impl Store {
                 .map(|done| done.rows_affected())
         })
         .context("Failed to note a session's use")?;
+        // The idle limit is measured from this time: the cached copy must not keep the old one.
+        self.sessions.changed(session.user_id);
         Ok(())
     }
 
@@ -264,6 +283,9 @@ impl Store {
                 .map(|done| done.rows_affected())
         })
         .context("Failed to revoke a session")?;
+        if revoked == 1 {
+            self.sessions.changed(user_id);
+        }
         Ok(revoked == 1)
     }
 
@@ -286,6 +308,9 @@ impl Store {
                 .map(|done| done.rows_affected())
         })
         .context("Failed to revoke sessions")?;
+        if revoked > 0 {
+            self.sessions.changed(user_id);
+        }
         Ok(revoked)
     }
 
@@ -352,6 +377,9 @@ impl Store {
             .map(|done| done.rows_affected())
         })
         .context("Failed to end the oldest sessions")?;
+        if ended > 0 {
+            self.sessions.changed(user_id);
+        }
         Ok(ended)
     }
 
@@ -443,6 +471,7 @@ impl Store {
                 .await
                 .context("Failed to commit a password change")?;
         });
+        self.sessions.changed(user_id);
         Ok(())
     }
 }

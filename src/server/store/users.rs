@@ -149,22 +149,22 @@ impl Store {
         username: &Username,
         hash: &PasswordHash,
     ) -> Result<(), StoreError> {
-        let updated = on_pool!(self, pool => {
-            sqlx::query(
+        let user_id = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>(
                 "UPDATE users SET password_hash = $1, token_version = token_version + 1, updated_at = $2 \
-                 WHERE lower(username) = lower($3)",
+                 WHERE lower(username) = lower($3) RETURNING id",
             )
             .bind(hash.as_str())
             .bind(self.clock.now())
             .bind(username.as_str())
-            .execute(pool)
+            .fetch_optional(pool)
             .await
-                .map(|done| done.rows_affected())
         })
         .context("Failed to update a password")?;
-        if updated == 0 {
+        let Some(user_id) = user_id else {
             return Err(StoreError::UnknownUser(username.to_string()));
-        }
+        };
+        self.sessions.changed(user_id);
         Ok(())
     }
 
@@ -195,6 +195,7 @@ impl Store {
                 .map(|done| done.rows_affected())
         })
         .context("Failed to change whether a user is disabled")?;
+        self.sessions.changed(user.id);
         Ok(true)
     }
 
@@ -220,6 +221,7 @@ impl Store {
                 .map(|done| done.rows_affected())
         })
         .context("Failed to store a rehashed password")?;
+        self.sessions.changed(user_id);
         Ok(())
     }
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make bench`: Gatehouse's release build against the reference servers of ../shared/bench (the
+# axum + jsonwebtoken "ceiling" and the corrected FastAPI tutorial), side by side on loopback,
+# server pinned to CPU 0 and wrk to CPU 1. Runs compare.sh three times (the protected scenarios,
+# then the public login page, then the OpenAPI document, each against the ceiling's static page),
+# keeps every log in target/bench, and ends with one table: each target of the performance issue,
+# the ratio measured, and whether it is met.
+#
+#   make bench                         # 5 s per run, 2 rounds
+#   DURATION=10 ROUNDS=3 make bench    # passed through to compare.sh
+#   BENCH_DIR=/path/to/bench make bench
+set -euo pipefail
+
+BENCH_DIR="${BENCH_DIR:-../shared/bench}"
+OUT=target/bench
+[ -x "$BENCH_DIR/compare.sh" ] || {
+  echo "bench: no reference servers at $BENCH_DIR (set BENCH_DIR to the folder holding compare.sh)" >&2
+  exit 1
+}
+[ -x target/release/gatehouse ] || { echo "bench: build first (make build)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "bench: wrk is missing; install it with: apt-get install -y wrk" >&2; exit 1; }
+mkdir -p "$OUT"
+BENCH_DIR="$(cd "$BENCH_DIR" && pwd)"
+
+# compare.sh NAME VAR=VALUE...: one comparison, its output shown and kept in target/bench/NAME.log.
+compare() {
+  local name="$1"; shift
+  echo
+  echo "==> bench: $name"
+  env "$@" APP_START="$BENCH_DIR/product/start.sh" APP_NAME=gatehouse BENCH_WORK_DIR="$OUT" \
+    PROJECT_DIR="$PWD" "$BENCH_DIR/compare.sh" 2>&1 | tee "$OUT/$name.log"
+}
+
+compare protected SCENARIOS="api login page" APP_PAGE_PATH=/dashboard APP_FORM_LOGIN_PATH=/api/login
+# Public resources need no session; the contract was checked by the run above.
+compare login-page SCENARIOS=page APP_PAGE_PATH=/login APP_COOKIE_HEADER="Cookie: visitor=1" SMOKE=0
+compare openapi SCENARIOS=page APP_PAGE_PATH=/openapi.json APP_COOKIE_HEADER="Cookie: visitor=1" SMOKE=0
+
+# ratio LOG SCENARIO: Gatehouse's requests per second over the ceiling's, from compare.sh's RATIO line.
+ratio() {
+  sed -n "s/^RATIO scenario=$2 num=gatehouse den=ceiling rps=\([^ ]*\) .*/\1/p" "$OUT/$1.log" | head -n 1
+}
+# size FILE: bytes, or 0 when the build made no such file.
+size() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }
+
+pkg=target/site/pkg
+echo
+echo "==> bench: targets (ratios of requests per second, Gatehouse over the ceiling; one run)"
+{
+  printf 'what\tmeasured\ttarget\tmet\n'
+  row() {  # what measured target(min ratio)
+    local met=no
+    if [ -n "$2" ] && awk -v m="$2" -v t="$3" 'BEGIN { exit !(m >= t) }'; then met=yes; fi
+    printf '%s\tx%s\t>= x%s\t%s\n' "$1" "${2:-NA}" "$3" "$met"
+  }
+  row "protected API, GET /api/users/me (Bearer)" "$(ratio protected api)" 0.7
+  row "protected page, GET /dashboard (cookie)" "$(ratio protected page)" 0.3
+  row "public page, GET /login" "$(ratio login-page page)" 0.4
+  row "GET /openapi.json" "$(ratio openapi page)" 0.8
+  row "password logins, POST /token" "$(ratio protected login)" 0.9
+  for encoding in br gz; do
+    bytes=$(size "$pkg/gatehouse.wasm.$encoding")
+    met=no; [ "$bytes" -gt 0 ] && [ "$bytes" -le 204800 ] && met=yes
+    printf 'browser bundle, wasm (%s)\t%s KB\t<= 200 KB\t%s\n' "$encoding" "$((bytes / 1024))" "$met"
+  done
+} | column -t -s $'\t'
