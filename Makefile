@@ -84,9 +84,13 @@ postgres:
 build:
 	@$(call timed,cargo leptos build --release --precompress,cargo leptos build --release --precompress)
 
+# cargo-nextest runs every test in a process of its own, in parallel, and times each one:
+# scripts/cargo-test.sh prints the ten slowest after each run.
 cargo-test: postgres
-	@$(call timed,cargo test on SQLite (unit and integration; reuses the release build),env -u GATEHOUSE_TEST_POSTGRES $(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
-	@$(call timed,cargo test on PostgreSQL (the same tests; no new build),GATEHOUSE_TEST_POSTGRES=$(GATEHOUSE_TEST_POSTGRES) $(LEPTOS_BUILD_ENV) cargo test --release --no-default-features --features ssr)
+	@cargo nextest --version >/dev/null 2>&1 \
+		|| { $(call timed,install cargo-nextest,cargo install cargo-nextest --locked); }
+	@$(call timed,Rust tests on SQLite (unit and integration; reuses the release build),env -u GATEHOUSE_TEST_POSTGRES $(LEPTOS_BUILD_ENV) scripts/cargo-test.sh)
+	@$(call timed,Rust tests on PostgreSQL (the same tests; no new build),GATEHOUSE_TEST_POSTGRES=$(GATEHOUSE_TEST_POSTGRES) $(LEPTOS_BUILD_ENV) scripts/cargo-test.sh)
 
 # The browser tests start the release server on a free port with a throw-away data directory.
 e2e:

@@ -36,6 +36,35 @@ compare protected SCENARIOS="api login page" APP_PAGE_PATH=/dashboard APP_FORM_L
 compare login-page SCENARIOS=page APP_PAGE_PATH=/login APP_COOKIE_HEADER="Cookie: visitor=1" SMOKE=0
 compare openapi SCENARIOS=page APP_PAGE_PATH=/openapi.json APP_COOKIE_HEADER="Cookie: visitor=1" SMOKE=0
 
+# A login flood: 64 clients hammer POST /token (most answered 503 when the argon2 queue is
+# full) while /healthz and the API are measured beside it; the server's peak memory after.
+flood() {
+  local seconds=${FLOOD_SECONDS:-10} port pid base token
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  base="http://127.0.0.1:$port"
+  echo
+  echo "==> bench: login flood (64 clients on /token for ${seconds}s; /healthz and the API measured meanwhile)"
+  PROJECT_DIR="$PWD" taskset -c 0 "$BENCH_DIR/product/start.sh" "$port" >"$OUT/flood-server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$base/healthz" && break; sleep 0.1; done
+  token=$(curl -s -d 'grant_type=password&username=johndoe&password=password1' "$base/token" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+  "$BENCH_DIR/load.sh" login "$base/token" johndoe password1 "$seconds" 64 >"$OUT/flood-logins.txt" 2>/dev/null &
+  local logins=$!
+  sleep 1
+  "$BENCH_DIR/load.sh" get "$base/healthz" - $((seconds / 2 - 1)) 8 >"$OUT/flood-healthz.txt" 2>/dev/null || true
+  "$BENCH_DIR/load.sh" get "$base/api/users/me" "$token" $((seconds / 2 - 1)) 8 >"$OUT/flood-api.txt" 2>/dev/null || true
+  wait "$logins" || true
+  peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  cat "$OUT"/flood-{logins,healthz,api}.txt
+  echo "server peak RSS: $((peak_kb / 1024)) MB"
+}
+flood
+
+# field FILE NAME: one value of load.sh's LOAD line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | head -n 1; }
+
 # ratio LOG SCENARIO: Gatehouse's requests per second over the ceiling's, from compare.sh's RATIO line.
 ratio() {
   sed -n "s/^RATIO scenario=$2 num=gatehouse den=ceiling rps=\([^ ]*\) .*/\1/p" "$OUT/$1.log" | head -n 1
@@ -58,6 +87,15 @@ echo "==> bench: targets (ratios of requests per second, Gatehouse over the ceil
   row "public page, GET /login" "$(ratio login-page page)" 0.4
   row "GET /openapi.json" "$(ratio openapi page)" 0.8
   row "password logins, POST /token" "$(ratio protected login)" 0.9
+  below() {  # what measured limit unit
+    local met=no
+    if [ -n "$2" ] && awk -v m="$2" -v t="$3" 'BEGIN { exit !(m <= t) }'; then met=yes; fi
+    printf '%s\t%s %s\t<= %s %s\t%s\n' "$1" "${2:-NA}" "$4" "$3" "$4" "$met"
+  }
+  below "login flood: /healthz p99" "$(field "$OUT/flood-healthz.txt" p99_ms)" 50 ms
+  below "login flood: GET /api/users/me p99" "$(field "$OUT/flood-api.txt" p99_ms)" 50 ms
+  below "login flood: POST /token p50 (503 when full)" "$(field "$OUT/flood-logins.txt" p50_ms)" 1000 ms
+  below "login flood: server peak RSS" "$((peak_kb / 1024))" 128 MB
   for encoding in br gz; do
     bytes=$(size "$pkg/gatehouse.wasm.$encoding")
     met=no; [ "$bytes" -gt 0 ] && [ "$bytes" -le 204800 ] && met=yes

@@ -137,6 +137,11 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_SESSION_CACHE", default_value_t = DEFAULT_SESSION_CACHE, value_name = "COUNT")]
     pub session_cache: usize,
 
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given). Keep it on a
+    /// private address: the metrics are for operators, not for the public.
+    #[arg(long, env = "GATEHOUSE_METRICS_ADDR", value_name = "HOST:PORT")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// How log lines are written on stderr: `text` for people, `json` (one object a line) for
     /// log shippers.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -252,6 +257,8 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// Most live sessions one user may hold; starting one more ends the oldest.
     pub max_sessions_per_user: u32,
+    /// Where to serve Prometheus metrics; `None`: nowhere, and nothing is counted.
+    pub metrics_addr: Option<SocketAddr>,
     /// Not a flag: the system clock, except in tests, which move a manual one.
     pub clock: Clock,
 }
@@ -281,6 +288,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             tls: None,
             max_sessions_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
+            metrics_addr: None,
             clock: Clock::system(),
         }
     }
@@ -304,6 +312,7 @@ impl Settings {
                 .zip(args.tls_key)
                 .map(|(cert, key)| TlsFiles { cert, key }),
             max_sessions_per_user: args.max_sessions_per_user,
+            metrics_addr: args.metrics_addr,
             clock: Clock::system(),
         }
     }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod errors;
 pub mod files;
 pub mod health;
+pub mod metrics;
 pub mod oauth;
 pub mod random;
 pub mod security;

@@ -36,6 +36,7 @@ use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings, TlsFiles};
 use crate::server::errors::server_function_errors;
 use crate::server::files::create_private_dir;
+use crate::server::metrics::{self, Metrics};
 use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
 use crate::server::state::{AppState, Shared};
 use crate::server::store::Store;
@@ -46,6 +47,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A built application: listening, not yet serving.
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-addr`, when given.
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
     /// Certificate and key when serving HTTPS directly (`--tls-cert`, `--tls-key`).
@@ -63,15 +66,11 @@ impl Application {
         if settings.demo {
             demo::check_address(settings.addr)?;
         }
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .map_err(|error| match error.kind() {
-                std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
-                    "{} is already in use by another program; choose another address with --addr",
-                    settings.addr
-                ),
-                _ => anyhow::Error::new(error).context(format!("Failed to listen on {}", settings.addr)),
-            })?;
+        let listener = bind(settings.addr, "--addr").await?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(bind(addr, "--metrics-addr").await?),
+            None => None,
+        };
         let addr = listener
             .local_addr()
             .context("Failed to read the bound address")?;
@@ -98,6 +97,10 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| PublicUrl::for_addr(addr, tls.is_some()));
+        let routes = generate_route_list(App);
+        let metrics = metrics_listener
+            .is_some()
+            .then(|| Arc::new(Metrics::new(known_paths(&routes), store.session_cache_counters())));
         let state = AppState::new(Shared {
             leptos_options,
             tokens: Arc::new(AccessTokens::new(
@@ -113,10 +116,12 @@ impl Application {
             passwords,
             signing_key: Arc::new(signing_key),
             settings: Arc::new(settings),
+            metrics,
         });
         Ok(Self {
             listener,
-            router: router(state.clone())?,
+            metrics_listener,
+            router: router(state.clone(), routes)?,
             state,
             tls,
         })
@@ -128,6 +133,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The metrics address actually bound, when `--metrics-addr` was given.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -150,6 +162,10 @@ impl Application {
             self.state.store.clone(),
             self.state.clock.clone(),
         ));
+        let metrics = self.metrics_listener.map(|listener| {
+            tracing::info!(addr = ?listener.local_addr().ok(), "serving metrics at /metrics");
+            tokio::spawn(axum::serve(listener, metrics::router(self.state.clone())).into_future())
+        });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
             None => axum::serve(self.listener, service)
@@ -176,10 +192,40 @@ impl Application {
             }
         }
         purge.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         self.state.store.close().await;
         tracing::info!("Gatehouse stopped");
         Ok(())
     }
+}
+
+/// Listens on `addr`, given by `flag`; a taken address is explained in words.
+async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|error| match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            anyhow::anyhow!("{addr} is already in use by another program; choose another address with {flag}")
+        }
+        _ => anyhow::Error::new(error).context(format!("Failed to listen on {addr}")),
+    })
+}
+
+/// The paths the router serves, each its own label in the metrics.
+fn known_paths(routes: &[leptos_axum::AxumRouteListing]) -> Vec<String> {
+    let programs = [
+        "/healthz",
+        "/token",
+        "/api/users/me",
+        "/api/users/me/items",
+        "/openapi.json",
+    ];
+    programs
+        .into_iter()
+        .map(str::to_owned)
+        .chain(routes.iter().map(|route| route.path().to_owned()))
+        .chain(leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()))
+        .collect()
 }
 
 /// Reads the certificate chain and key of `--tls-cert` and `--tls-key`.
@@ -197,8 +243,7 @@ async fn load_tls(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
 
 /// The routes: health, the Leptos pages and server functions, static files and a 404 page,
 /// behind the layers that identify the caller and guard the pages.
-fn router(state: AppState) -> anyhow::Result<Router> {
-    let routes = generate_route_list(App);
+fn router(state: AppState, routes: Vec<leptos_axum::AxumRouteListing>) -> anyhow::Result<Router> {
     let openapi = oauth::openapi::OpenApiDocument::build()?;
     let request_id = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -245,8 +290,11 @@ fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(from_fn(form_posts_only))
         .layer(from_fn_with_state(state.clone(), same_origin_only))
         .layer(CookieManagerLayer::new());
-    Ok(for_programs
-        .merge(for_browsers)
+    let mut router = for_programs.merge(for_browsers);
+    if let Some(metrics) = &state.metrics {
+        router = router.layer(from_fn_with_state(metrics.clone(), metrics::record_request));
+    }
+    Ok(router
         .layer(from_fn(no_store_by_default))
         // Forms and token requests are small: anything bigger is refused (413) before any
         // parsing or hashing.

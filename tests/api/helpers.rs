@@ -34,6 +34,8 @@ pub struct TestApp {
     pub data: Arc<TestData>,
     /// The application's clock: `app.clock.advance(...)` moves time for every rule.
     pub clock: Clock,
+    /// `http://` + the metrics address, when the settings asked for one.
+    pub metrics_address: Option<String>,
 }
 
 /// Where a test keeps its data: a temporary data directory (key file, SQLite) and, when the
@@ -100,6 +102,21 @@ impl TestData {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
+    /// Waits until the app hears of other instances' changes (its LISTEN connection is up on
+    /// PostgreSQL; at once on SQLite), or stops hearing them: until it does, its session cache
+    /// is not used, and a test of the cache would prove nothing. Polls; the bound is generous
+    /// for a busy machine.
+    pub async fn until_listening(&self, listening: bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.state.store.hears_other_instances() != listening {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the listener never became {listening}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))
@@ -307,6 +324,7 @@ pub async fn spawn_app_with(settings: Settings, data: impl Into<Arc<TestData>>) 
         .await
         .expect("the application builds");
     let address = format!("http://{}", app.addr());
+    let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
     let state = app.state().clone();
     let origin = state.public_url.origin().to_owned();
     tokio::spawn(app.run_until_stopped());
@@ -323,6 +341,7 @@ pub async fn spawn_app_with(settings: Settings, data: impl Into<Arc<TestData>>) 
         state,
         origin,
         data: data.into(),
+        metrics_address,
     }
 }
 

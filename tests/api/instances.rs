@@ -22,20 +22,6 @@ async fn two_instances() -> (TestApp, TestApp) {
     (a, b)
 }
 
-/// Waits until `app` hears of the other instances' changes (its LISTEN connection is up on
-/// PostgreSQL; at once on SQLite): until then its cache is not used, and a test of the cache
-/// would prove nothing. Polls; the bound is generous for a busy machine.
-async fn until_listening(app: &TestApp, listening: bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while app.state.store.hears_other_instances() != listening {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the listener never became {listening}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-}
-
 /// On PostgreSQL another instance learns of a change when PostgreSQL's notification reaches it,
 /// a moment after the commit (typically well under a millisecond; a few on a busy machine; see
 /// the README): waits until `app` has taken `count` more notifications into account than
@@ -92,7 +78,7 @@ async fn disabling_on_one_instance_is_refused_on_the_other_with_the_session_in_i
         .as_str()
         .unwrap()
         .to_owned();
-    until_listening(&a, true).await;
+    a.until_listening(true).await;
     assert_eq!(a.api("/api/users/me", &token).await.status(), 200);
     assert_eq!(page(&a, &a.client, "/dashboard").await.status(), 200);
     assert_eq!(
@@ -124,7 +110,7 @@ async fn a_user_disabled_from_the_command_line_is_refused_by_the_running_servers
         .unwrap()
         .to_owned();
     for app in [&a, &b] {
-        until_listening(app, true).await;
+        app.until_listening(true).await;
         assert_eq!(app.api("/api/users/me", &token).await.status(), 200);
         assert_eq!(app.state.store.cached_sessions(), 1);
     }
@@ -153,12 +139,12 @@ async fn an_instance_that_stops_hearing_the_others_reads_every_session_until_it_
         .as_str()
         .unwrap()
         .to_owned();
-    until_listening(&b, true).await;
+    b.until_listening(true).await;
     assert_eq!(b.api("/api/users/me", &token).await.status(), 200);
     assert_eq!(b.state.store.cached_sessions(), 1, "the session is cached on B");
 
     database.terminate_listeners().await.unwrap();
-    until_listening(&b, false).await;
+    b.until_listening(false).await;
     assert!(a.state.store.set_disabled(&johndoe, true).await.unwrap());
     assert_eq!(
         b.api("/api/users/me", &token).await.status(),
@@ -172,7 +158,7 @@ async fn an_instance_that_stops_hearing_the_others_reads_every_session_until_it_
         .as_str()
         .unwrap()
         .to_owned();
-    until_listening(&b, true).await;
+    b.until_listening(true).await;
     assert_eq!(b.api("/api/users/me", &token).await.status(), 200);
     let heard = b.state.store.changes_heard();
     assert!(a.state.store.set_disabled(&johndoe, true).await.unwrap());

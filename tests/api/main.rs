@@ -8,6 +8,7 @@ mod database;
 mod health;
 mod helpers;
 mod instances;
+mod metrics;
 mod oauth;
 mod pages;
 mod security;

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use crate::domain::Username;
 use crate::server::auth::password::MAX_CHARS;
 use crate::server::auth::throttle::Attempt;
+use crate::server::metrics::SignInOutcome;
 use crate::server::state::AppState;
 use crate::server::store::UserRow;
 
@@ -118,6 +119,7 @@ async fn check(
         .and_then(|cookie| crate::server::auth::device::device_for(&state.signing_key, cookie, username));
     let attempt = Attempt::new(username, source.address, device.as_deref())?;
     if let Some(wait) = attempt.reserve(state).await? {
+        count(state, SignInOutcome::Throttled);
         return Ok(Verdict::Throttled(wait));
     }
     let matches = password.chars().count() <= MAX_CHARS
@@ -130,11 +132,13 @@ async fn check(
             .await?;
     match user.filter(|user| matches && !user.disabled) {
         Some(user) => {
+            count(state, SignInOutcome::Success);
             rehash_if_weaker(state, &user, password).await;
             Ok(Verdict::Verified(Verified { user, attempt }))
         }
         None => {
             // The reservation stays: it is now a failure.
+            count(state, SignInOutcome::Refused);
             tracing::info!(
                 address = source.address,
                 device = device.is_some(),
@@ -142,6 +146,12 @@ async fn check(
             );
             Ok(Verdict::Refused)
         }
+    }
+}
+
+fn count(state: &AppState, outcome: SignInOutcome) {
+    if let Some(metrics) = &state.metrics {
+        metrics.count_sign_in(outcome);
     }
 }
 

@@ -112,6 +112,11 @@ impl Default for Passwords {
 }
 
 impl Passwords {
+    /// Hashes being computed or waiting for a thread (for the metrics).
+    pub fn pending(&self) -> usize {
+        self.pool.pending.load(Ordering::SeqCst)
+    }
+
     /// Starts one argon2 thread per core: more would only queue inside the CPU while each held
     /// its own 19 MiB.
     pub fn new() -> Self {
@@ -291,8 +296,11 @@ impl Drop for PendingSlot {
     }
 }
 
-/// Jobs allowed to wait per argon2 thread: about two seconds of work at 17 ms each.
-const QUEUE_PER_THREAD: usize = 128;
+/// Jobs allowed to wait per argon2 thread: about a quarter of a second of work at 17 ms each.
+/// Beyond that a sign-in is answered 503 with `Retry-After` at once: a client is better served
+/// by a quick "try again" than by seconds in line, and the queue cannot grow into a backlog
+/// that outlives the flood.
+const QUEUE_PER_THREAD: usize = 16;
 
 impl Argon2Pool {
     fn start(threads: usize, max_pending: usize) -> Self {

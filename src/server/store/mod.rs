@@ -167,10 +167,23 @@ impl Store {
             }
         };
         let described = settings.database.describe();
+        let mut cache_capacity = settings.session_cache;
         let others = if sqlite.get_filename() == std::path::Path::new(":memory:") {
             Others::Nobody
         } else {
-            Others::SameFile(ChangeCounter::open(sqlite.get_filename())?)
+            match ChangeCounter::open(sqlite.get_filename()) {
+                Ok(counter) => Others::SameFile(counter),
+                Err(error) => {
+                    // Without the counter, changes made by other processes would go unseen:
+                    // no cache then, every lookup reads the database.
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "cannot keep sessions in memory; reading each from the database"
+                    );
+                    cache_capacity = 0;
+                    Others::Nobody
+                }
+            }
         };
         let options = sqlite
             .create_if_missing(true)
@@ -188,7 +201,7 @@ impl Store {
             pool: Pool::Sqlite(pool),
             described: described.into(),
             clock: Clock::system(),
-            sessions: Arc::new(SessionCache::new(settings.session_cache, others)),
+            sessions: Arc::new(SessionCache::new(cache_capacity, others)),
             listener: None,
         })
     }
@@ -321,6 +334,16 @@ impl Store {
     /// (PostgreSQL; always 0 on SQLite, where a change is seen at the next lookup).
     pub fn changes_heard(&self) -> u64 {
         self.sessions.heard()
+    }
+
+    /// The session cache's hit and miss counters, for the metrics.
+    pub fn session_cache_counters(
+        &self,
+    ) -> (
+        prometheus_client::metrics::counter::Counter,
+        prometheus_client::metrics::counter::Counter,
+    ) {
+        self.sessions.counters()
     }
 
     /// How many sessions the cache holds, fresh or stale.

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use prometheus_client::metrics::counter::Counter;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
 use super::{SessionRow, UserRow};
@@ -51,6 +52,9 @@ pub(super) struct SessionCache {
     others: Others,
     /// Notifications received from PostgreSQL so far.
     heard: AtomicU64,
+    /// Lookups answered from the cache, and lookups that had to read the database.
+    hits: Counter,
+    misses: Counter,
 }
 
 #[derive(Clone)]
@@ -83,17 +87,34 @@ impl SessionCache {
             generations: std::array::from_fn(|_| AtomicU64::new(0)),
             others,
             heard: AtomicU64::new(0),
+            hits: Counter::default(),
+            misses: Counter::default(),
         }
     }
 
     /// The session `id` with its user, when a fresh copy is at hand.
     pub(super) fn get(&self, id: &str) -> Option<(SessionRow, UserRow)> {
+        let found = self.fresh(id);
+        if found.is_some() {
+            self.hits.inc();
+        } else {
+            self.misses.inc();
+        }
+        found
+    }
+
+    fn fresh(&self, id: &str) -> Option<(SessionRow, UserRow)> {
         let entries = self.entries.as_ref()?;
         if !self.trusted() {
             return None;
         }
         let entry = entries.get(id)?;
         (entry.generation == self.generation_of(entry.user.id)).then_some((entry.session, entry.user))
+    }
+
+    /// The hit and miss counters, for the metrics.
+    pub(super) fn counters(&self) -> (Counter, Counter) {
+        (self.hits.clone(), self.misses.clone())
     }
 
     /// To be called before reading a session from the store, and handed to [`Self::fill`] with
@@ -161,15 +182,16 @@ impl SessionCache {
         match &self.others {
             Others::Nobody => true,
             Others::SameFile(counter) => {
-                match counter.changed_elsewhere() {
-                    Ok(false) => {}
+                let caught_up = match counter.changed_elsewhere() {
+                    Ok(false) => Ok(()),
                     Ok(true) => counter.caught_up_after(|| self.forget_all()),
-                    Err(error) => {
+                    Err(error) => Err(error),
+                };
+                caught_up
+                    .inspect_err(|error| {
                         tracing::warn!(error = format!("{error:#}"), "could not read the change counter");
-                        return false;
-                    }
-                }
-                true
+                    })
+                    .is_ok()
             }
             Others::Postgres { listening } => listening.load(Ordering::Acquire),
         }
@@ -262,11 +284,11 @@ impl ChangeCounter {
 
     /// Runs `forget` (which empties the cache), then records the counter as seen. In that
     /// order: a lookup in between still finds the counter unseen and does not trust the cache.
-    fn caught_up_after(&self, forget: impl FnOnce()) {
-        if let Ok(value) = self.read() {
-            forget();
-            self.seen.store(value, Ordering::Release);
-        }
+    fn caught_up_after(&self, forget: impl FnOnce()) -> anyhow::Result<()> {
+        let value = self.read()?;
+        forget();
+        self.seen.store(value, Ordering::Release);
+        Ok(())
     }
 
     /// Raises the counter by one, under an exclusive lock on the file so that no raise is lost.
