@@ -31,23 +31,30 @@ compare() {
     PROJECT_DIR="$PWD" "$BENCH_DIR/compare.sh" 2>&1 | tee "$OUT/$name.log"
 }
 
-compare protected SCENARIOS="api login page" APP_PAGE_PATH=/dashboard APP_FORM_LOGIN_PATH=/api/login
+# The page before the logins: a thousand password grants for johndoe end his oldest sessions
+# (--max-sessions-per-user), the page's browser session among them.
+compare protected SCENARIOS="api page login" APP_PAGE_PATH=/dashboard APP_FORM_LOGIN_PATH=/api/login
 # Public resources need no session; the contract was checked by the run above.
 compare login-page SCENARIOS=page APP_PAGE_PATH=/login APP_COOKIE_HEADER="Cookie: visitor=1" SMOKE=0
 compare openapi SCENARIOS=page APP_PAGE_PATH=/openapi.json APP_COOKIE_HEADER="Cookie: visitor=1" SMOKE=0
 
-# A login flood: 64 clients hammer POST /token (most answered 503 when the argon2 queue is
-# full) while /healthz and the API are measured beside it; the server's peak memory after.
+# A login flood: 64 clients hammer POST /token for johndoe (most answered 503 when the argon2
+# queue is full) while /healthz and the API (as another user, whose sessions the flood leaves
+# alone) are measured beside it; the server's peak memory after.
 flood() {
-  local seconds=${FLOOD_SECONDS:-10} port pid base token
+  local seconds=${FLOOD_SECONDS:-10} port pid base token data
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   base="http://127.0.0.1:$port"
+  data=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-flood.XXXXXX")
   echo
   echo "==> bench: login flood (64 clients on /token for ${seconds}s; /healthz and the API measured meanwhile)"
-  PROJECT_DIR="$PWD" taskset -c 0 "$BENCH_DIR/product/start.sh" "$port" >"$OUT/flood-server.log" 2>&1 &
+  echo 'the reader of the api' | ./target/release/gatehouse user add reader --data-dir "$data" >/dev/null
+  RUST_LOG=warn taskset -c 0 ./target/release/gatehouse serve --demo --addr "127.0.0.1:$port" \
+    --data-dir "$data" >"$OUT/flood-server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$base/healthz" && break; sleep 0.1; done
-  token=$(curl -s -d 'grant_type=password&username=johndoe&password=password1' "$base/token" |
+  token=$(curl -s --data-urlencode grant_type=password --data-urlencode username=reader \
+    --data-urlencode 'password=the reader of the api' "$base/token" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
   "$BENCH_DIR/load.sh" login "$base/token" johndoe password1 "$seconds" 64 >"$OUT/flood-logins.txt" 2>/dev/null &
   local logins=$!
@@ -57,6 +64,7 @@ flood() {
   wait "$logins" || true
   peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$data"
   cat "$OUT"/flood-{logins,healthz,api}.txt
   echo "server peak RSS: $((peak_kb / 1024)) MB"
 }

@@ -4,6 +4,7 @@
 //! Gated once, here, by the `ssr` feature: nothing below this module reaches the browser bundle.
 
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -20,8 +20,6 @@ use tower_cookies::CookieManagerLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -31,6 +29,7 @@ use crate::server::auth::current_user::{guard_pages, identify_caller};
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
 use crate::server::auth::signing_key::SigningKey;
+use crate::server::bundle::BrowserBundle;
 use crate::server::client::record_client_address;
 use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings, TlsFiles};
@@ -93,6 +92,8 @@ impl Application {
             .context("Failed to read the Leptos settings")?
             .leptos_options;
         leptos_options.site_addr = addr;
+        let bundle = BrowserBundle::find(&leptos_options);
+        leptos_options.site_pkg_dir = bundle.site_pkg_dir().into();
         let public_url = settings
             .public_url
             .clone()
@@ -121,7 +122,7 @@ impl Application {
         Ok(Self {
             listener,
             metrics_listener,
-            router: router(state.clone(), routes)?,
+            router: router(state.clone(), routes, &bundle)?,
             state,
             tls,
         })
@@ -243,7 +244,11 @@ async fn load_tls(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
 
 /// The routes: health, the Leptos pages and server functions, static files and a 404 page,
 /// behind the layers that identify the caller and guard the pages.
-fn router(state: AppState, routes: Vec<leptos_axum::AxumRouteListing>) -> anyhow::Result<Router> {
+fn router(
+    state: AppState,
+    routes: Vec<leptos_axum::AxumRouteListing>,
+    bundle: &BrowserBundle,
+) -> anyhow::Result<Router> {
     let openapi = oauth::openapi::OpenApiDocument::build()?;
     let request_id = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -277,7 +282,7 @@ fn router(state: AppState, routes: Vec<leptos_axum::AxumRouteListing>) -> anyhow
         .route("/api/users/me", get(oauth::api::me))
         .route("/api/users/me/items", get(oauth::api::my_items))
         .route("/openapi.json", get(move || std::future::ready(openapi)))
-        .nest_service("/pkg", browser_bundle(&state.leptos_options));
+        .nest_service("/pkg", bundle.service());
     let for_browsers = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -310,26 +315,6 @@ fn router(state: AppState, routes: Vec<leptos_axum::AxumRouteListing>) -> anyhow
         .layer(from_fn_with_state(state.clone(), record_client_address))
         .layer(request_id)
         .with_state(state))
-}
-
-/// The browser bundle (`/pkg`): the brotli or gzip copy the build made when the browser takes
-/// it (a third of the size on the wire), and `304 Not Modified` when the browser's copy is
-/// current. The file names stay the same from one release to the next, so browsers must ask
-/// each time (`no-cache`), which costs a 304 while nothing changed.
-fn browser_bundle(options: &leptos::config::LeptosOptions) -> Router {
-    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    Router::new().fallback_service(
-        ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            ))
-            .layer(SetResponseHeaderLayer::appending(
-                header::VARY,
-                HeaderValue::from_static("accept-encoding"),
-            ))
-            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
-    )
 }
 
 /// Largest request body accepted.

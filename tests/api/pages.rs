@@ -20,8 +20,8 @@ async fn an_unknown_path_gets_the_styled_not_found_page_with_status_404() {
         "the page names the path asked for"
     );
     assert!(
-        html.contains(r#"href="/pkg/gatehouse.css""#),
-        "the stylesheet is linked"
+        html.contains(r#"rel="stylesheet" href="/pkg/"#) && html.contains(r#"/gatehouse.css""#),
+        "the stylesheet is linked: {html}"
     );
     assert!(html.contains("Page not found · Gatehouse</title>"), "{html}");
 }
@@ -33,14 +33,56 @@ async fn pages_carry_the_header_and_the_hydration_scripts() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"<header class="site-header">"#), "{html}");
+    let version = bundle_version(&html);
     assert!(
-        html.contains("/pkg/gatehouse.js"),
+        html.contains(&format!("/pkg/{version}/gatehouse.js")),
         "the browser bundle is loaded: {html}"
     );
     assert!(
-        html.contains("/pkg/gatehouse.wasm"),
+        html.contains(&format!("/pkg/{version}/gatehouse.wasm")),
         "the wasm is named as cargo-leptos writes it: {html}"
     );
+}
+
+/// The version a page names the bundle by: `/pkg/<12 hex digits>/...`.
+fn bundle_version(html: &str) -> String {
+    let (_, after) = html.split_once("/pkg/").expect("the page loads the bundle");
+    let version: String = after.chars().take_while(|c| *c != '/').collect();
+    assert!(
+        version.len() == 12 && version.chars().all(|c| c.is_ascii_hexdigit()),
+        "a content version, not {version:?}"
+    );
+    version
+}
+
+#[tokio::test]
+async fn the_bundle_a_page_names_may_be_kept_for_a_year() {
+    let app = spawn_app().await;
+    let html = app.get("/login").await.text().await.unwrap();
+    let version = bundle_version(&html);
+    for file in ["gatehouse.js", "gatehouse.wasm", "gatehouse.css"] {
+        let response = app
+            .client
+            .get(format!("{}/pkg/{version}/{file}", app.address))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{file}");
+        assert_eq!(
+            response.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{file}"
+        );
+        assert_eq!(response.headers()["content-encoding"], "br", "{file}");
+    }
+    let other_version = app
+        .client
+        .get(format!("{}/pkg/000000000000/gatehouse.wasm", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_version.status(), 404, "only this build's version is served");
 }
 
 #[tokio::test]
