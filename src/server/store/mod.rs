@@ -1,5 +1,6 @@
 //! The store: user accounts, their sessions and refresh tokens, their items and failed sign-ins,
-//! in SQLite (embedded, the default) or PostgreSQL (when several instances serve one site).
+//! in SQLite (embedded, the default) or PostgreSQL (when several instances serve one site), with
+//! live sessions kept in memory by [`session_cache`] so that most requests read nothing.
 //!
 //! Callers see only [`Store`] and its methods, never SQL or a pool. Every query is written once,
 //! in the SQL both databases share (`$1` parameters, `RETURNING`, `ON CONFLICT`), and
