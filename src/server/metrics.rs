@@ -6,12 +6,11 @@
 //! Counting is a few atomic additions on the request path, and nothing at all when the metrics
 //! are off: the recording layer is only added when `--metrics-addr` is set.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,8 +24,8 @@ use prometheus_client::registry::Registry;
 
 use crate::server::state::AppState;
 
-/// The route of a request as a label: a path the router knows, or `other` (so that scanners
-/// asking for random paths cannot grow the label set without bound).
+/// The route of a request as a label: the route the router matched, or `other` (so that
+/// scanners asking for random paths cannot grow the label set without bound).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     route: String,
@@ -75,8 +74,6 @@ pub struct Metrics {
     sign_ins: Family<OutcomeLabels, Counter>,
     argon2_queue: Gauge,
     store_up: Gauge,
-    /// The paths that are their own label.
-    routes: HashSet<String>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -91,9 +88,9 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    /// Metrics for an application whose router knows `routes`; `session_cache` are the hit and
-    /// miss counters of its store's session cache.
-    pub fn new(routes: impl IntoIterator<Item = String>, session_cache: (Counter, Counter)) -> Self {
+    /// Metrics for an application; `session_cache` are the hit and miss counters of its store's
+    /// session cache.
+    pub fn new(session_cache: (Counter, Counter)) -> Self {
         let mut registry = Registry::with_prefix("gatehouse");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -143,7 +140,6 @@ impl Metrics {
             sign_ins,
             argon2_queue,
             store_up,
-            routes: routes.into_iter().collect(),
         }
     }
 
@@ -154,22 +150,24 @@ impl Metrics {
             })
             .inc();
     }
+}
 
-    fn route_label(&self, path: &str) -> String {
-        if self.routes.contains(path) {
-            path.to_owned()
-        } else if path.starts_with("/pkg/") {
-            "/pkg".to_owned()
-        } else {
-            "other".to_owned()
-        }
+/// The label of `request`'s route: what the router matched (the layer is applied route by
+/// route, so axum has recorded it), `/pkg` for the bundle's files, `other` for the 404 fallback.
+fn route_label(request: &Request) -> String {
+    if request.uri().path().starts_with("/pkg/") {
+        return "/pkg".to_owned();
     }
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_owned(), |matched| matched.as_str().to_owned())
 }
 
 /// Middleware (added only when metrics are on): counts every request and times it.
 pub async fn record_request(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = metrics.route_label(request.uri().path());
+    let route = route_label(&request);
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
     metrics

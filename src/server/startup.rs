@@ -98,10 +98,9 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| PublicUrl::for_addr(addr, tls.is_some()));
-        let routes = generate_route_list(App);
         let metrics = metrics_listener
             .is_some()
-            .then(|| Arc::new(Metrics::new(known_paths(&routes), store.session_cache_counters())));
+            .then(|| Arc::new(Metrics::new(store.session_cache_counters())));
         let state = AppState::new(Shared {
             leptos_options,
             tokens: Arc::new(AccessTokens::new(
@@ -122,7 +121,7 @@ impl Application {
         Ok(Self {
             listener,
             metrics_listener,
-            router: router(state.clone(), routes, &bundle)?,
+            router: router(state.clone(), &bundle)?,
             state,
             tls,
         })
@@ -212,23 +211,6 @@ async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
     })
 }
 
-/// The paths the router serves, each its own label in the metrics.
-fn known_paths(routes: &[leptos_axum::AxumRouteListing]) -> Vec<String> {
-    let programs = [
-        "/healthz",
-        "/token",
-        "/api/users/me",
-        "/api/users/me/items",
-        "/openapi.json",
-    ];
-    programs
-        .into_iter()
-        .map(str::to_owned)
-        .chain(routes.iter().map(|route| route.path().to_owned()))
-        .chain(leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()))
-        .collect()
-}
-
 /// Reads the certificate chain and key of `--tls-cert` and `--tls-key`.
 async fn load_tls(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
     RustlsConfig::from_pem_file(&files.cert, &files.key)
@@ -244,11 +226,8 @@ async fn load_tls(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
 
 /// The routes: health, the Leptos pages and server functions, static files and a 404 page,
 /// behind the layers that identify the caller and guard the pages.
-fn router(
-    state: AppState,
-    routes: Vec<leptos_axum::AxumRouteListing>,
-    bundle: &BrowserBundle,
-) -> anyhow::Result<Router> {
+fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
+    let routes = generate_route_list(App);
     let openapi = oauth::openapi::OpenApiDocument::build()?;
     let request_id = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -313,7 +292,6 @@ fn router(
                 .layer(from_fn(bounded_headers))
                 // A panic in a handler becomes a clean 500, not a dropped connection.
                 .layer(CatchPanicLayer::custom(panic_response))
-                .map_response(Response::into_response)
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     REQUEST_TIMEOUT,

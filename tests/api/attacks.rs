@@ -565,10 +565,7 @@ async fn a_loop_of_password_grants_cannot_hold_more_than_the_session_cap() {
 async fn nothing_personal_may_be_kept_by_a_cache() {
     let app = spawn_app().await;
     app.add_user("johndoe").await;
-    let token = app.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.bearer_token("johndoe").await;
     for path in ["/api/users/me", "/api/users/me/items"] {
         assert_eq!(
             app.api(path, &token).await.headers()["cache-control"],

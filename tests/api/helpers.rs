@@ -226,6 +226,14 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// The access token of a successful password grant for `username`.
+    pub async fn bearer_token(&self, username: &str) -> String {
+        self.password_grant(username).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A refresh-token grant.
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])

@@ -60,10 +60,7 @@ async fn a_session_made_on_one_instance_is_valid_on_the_other() {
     assert_eq!(dashboard.status(), 200, "the cookie from A works on B");
     assert!(dashboard.text().await.unwrap().contains("Test johndoe"));
 
-    let token = a.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = a.bearer_token("johndoe").await;
     let me = b.api("/api/users/me", &token).await;
     assert_eq!(me.status(), 200, "the Bearer token from A works on B");
     assert_eq!(me.json::<Value>().await.unwrap()["username"], "johndoe");
@@ -74,10 +71,7 @@ async fn disabling_on_one_instance_is_refused_on_the_other_with_the_session_in_i
     let (a, b) = two_instances().await;
     a.add_user("johndoe").await;
     a.sign_in("johndoe", PASSWORD, None).await;
-    let token = a.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = a.bearer_token("johndoe").await;
     a.until_listening(true).await;
     assert_eq!(a.api("/api/users/me", &token).await.status(), 200);
     assert_eq!(page(&a, &a.client, "/dashboard").await.status(), 200);
@@ -105,10 +99,7 @@ async fn disabling_on_one_instance_is_refused_on_the_other_with_the_session_in_i
 async fn a_user_disabled_from_the_command_line_is_refused_by_the_running_servers_at_once() {
     let (a, b) = two_instances().await;
     a.add_user("johndoe").await;
-    let token = a.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = a.bearer_token("johndoe").await;
     for app in [&a, &b] {
         app.until_listening(true).await;
         assert_eq!(app.api("/api/users/me", &token).await.status(), 200);
@@ -135,10 +126,7 @@ async fn an_instance_that_stops_hearing_the_others_reads_every_session_until_it_
     };
     a.add_user("johndoe").await;
     let johndoe = Username::parse("johndoe").unwrap();
-    let token = a.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = a.bearer_token("johndoe").await;
     b.until_listening(true).await;
     assert_eq!(b.api("/api/users/me", &token).await.status(), 200);
     assert_eq!(b.state.store.cached_sessions(), 1, "the session is cached on B");
@@ -154,10 +142,7 @@ async fn an_instance_that_stops_hearing_the_others_reads_every_session_until_it_
 
     // Back: the cache is used again, and notifications reach it again.
     assert!(a.state.store.set_disabled(&johndoe, false).await.unwrap());
-    let token = a.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = a.bearer_token("johndoe").await;
     b.until_listening(true).await;
     assert_eq!(b.api("/api/users/me", &token).await.status(), 200);
     let heard = b.state.store.changes_heard();

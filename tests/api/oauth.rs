@@ -377,10 +377,7 @@ async fn the_api_answers_the_callers_account_and_items() {
         .add_item(other.id, "Not yours", None)
         .await
         .unwrap();
-    let token = app.password_grant("johndoe").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.bearer_token("johndoe").await;
 
     let me: Value = app.api("/api/users/me", &token).await.json().await.unwrap();
     assert_eq!(
