@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the API for programs from its own OpenAPI document with schemathesis (PyPI, pinned in
 # scripts/api-fuzz-requirements.txt, installed into target/api-fuzz-venv on first use): starts the
-# release server with the demo users on a free port, signs johndoe in through POST /token, and
-# sends every operation generated, valid and invalid, with and without the Bearer token. The gate
+# release server with the demo users and an administrator on a free port, signs the administrator
+# in through POST /token (so the admin operations are exercised too, not only refused), and sends
+# every operation generated, valid and invalid, with and without the Bearer token. The gate
 # is the check `not_a_server_error`: no input may earn a 5xx.
 # Usage: scripts/api-fuzz.sh [examples per operation]   (after `make build`; `make test` runs it)
 set -euo pipefail
@@ -18,11 +19,13 @@ fi
 data_dir=$(mktemp -d)
 log=$(mktemp)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '%s\n' 'fuzzing administrator passphrase' \
+	| ./target/release/gatehouse user add fuzz-admin --admin --data-dir "$data_dir" >/dev/null
 ./target/release/gatehouse serve --demo --addr "127.0.0.1:$port" --data-dir "$data_dir" 2>"$log" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data_dir" "$log"' EXIT
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-token=$(curl -sf "http://127.0.0.1:$port/token" -d grant_type=password -d username=johndoe -d password=password1 \
+token=$(curl -sf "http://127.0.0.1:$port/token" -d grant_type=password -d username=fuzz-admin --data-urlencode 'password=fuzzing administrator passphrase' \
 	| python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
 	--checks not_a_server_error --max-examples "$examples" --seed 12 --no-color \

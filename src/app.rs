@@ -1,4 +1,5 @@
-//! The HTML shell, the root `<App/>` component and the route table.
+//! The HTML shell, the root `<App/>` component and its router. Who may see each route is in
+//! [`crate::routes`]; a test fails when the two disagree.
 //!
 //! The server renders `shell()` for every page; the browser bundle hydrates `<App/>` inside it.
 
@@ -11,7 +12,11 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{dashboard::DashboardPage, login::LoginPage, not_found::NotFound, profile::ProfilePage};
+use crate::pages::{
+    admin_audit::AdminAuditPage, admin_user::AdminUserPage, admin_users::AdminUsersPage,
+    dashboard::DashboardPage, login::LoginPage, not_found::NotFound, password::PasswordPage,
+    profile::ProfilePage, setup::SetupPage,
+};
 
 /// The whole HTML document the server sends: head, hydration scripts and the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,6 +61,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("password") view=PasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users/:username") view=AdminUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

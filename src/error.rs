@@ -7,7 +7,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Password;
+use crate::domain::{FullName, Password, Username};
 
 /// A failure as the person using the site sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -26,6 +26,12 @@ pub enum AppError {
     /// Signed in, but this session may not do that.
     #[error("You do not have permission to do that.")]
     NotPermitted,
+    /// Signed in with a temporary password, which must be replaced before anything else.
+    #[error("Choose a new password first: yours was set by an administrator.")]
+    PasswordChangeRequired,
+    /// Signed in, but not as an administrator.
+    #[error("You need administrator rights to do that.")]
+    AdminRequired,
     #[error("The current password is not correct.")]
     WrongCurrentPassword,
     /// A form field broke a rule; the problem says which and how to fix it.
@@ -78,6 +84,35 @@ pub enum Problem {
     PasswordTooCommon,
     #[error("That session has already ended.")]
     SessionEnded,
+    #[error(
+        "A username is {} to {} characters: letters a-z, digits, '.', '_' and '-', starting with a letter or a digit.",
+        Username::MIN_LEN,
+        Username::MAX_LEN
+    )]
+    UsernameRules,
+    #[error(
+        "A full name is at most {} characters, without line breaks.",
+        FullName::MAX_CHARS
+    )]
+    FullNameRules,
+    #[error("An e-mail address looks like name@example.com, without spaces.")]
+    EmailRules,
+    #[error("That username is taken; choose another.")]
+    UsernameTaken,
+    #[error("There is no such user; they may have been deleted.")]
+    UnknownUser,
+    #[error(
+        "That would leave the site without an active administrator: make someone else an administrator first."
+    )]
+    LastAdmin,
+    #[error("To delete the account, type its username in the confirmation field.")]
+    DeletionNotConfirmed,
+    #[error("A date looks like 2026-12-31 (year, month, day).")]
+    DateFormat,
+    #[error(
+        "This setup link has expired or was used already. Restart Gatehouse for a new one: it is printed in the log."
+    )]
+    SetupLinkInvalid,
 }
 
 /// " (reference <id>)" for a request id as this site makes them (a UUID), else nothing: a

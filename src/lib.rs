@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`app`]: the HTML shell, the `<App/>` component and its route table (both sides).
+//! - [`app`]: the HTML shell and the `<App/>` component with its router (both sides).
+//! - [`routes`]: the route table: every page with who may see it (both sides).
 //! - [`pages`]: one routed component per file.
 //! - [`components`]: views reused by several pages (the page layout with its header).
 //! - [`api`]: the server functions and the wire types they exchange (both sides).
@@ -22,6 +23,7 @@ pub mod components;
 pub mod domain;
 pub mod error;
 pub mod pages;
+pub mod routes;
 
 #[cfg(feature = "ssr")]
 pub mod server;

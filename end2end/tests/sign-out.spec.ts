@@ -39,7 +39,7 @@ test('a disabled user following a link inside the running app is told why too', 
   disableUser(user);
   await new Header(page).userLink(user).click();
 
-  await expect(page).toHaveURL('/login?next=/profile&reason=account_disabled');
+  await expect(page).toHaveURL('/login?next=%2Fprofile&reason=account_disabled');
   await expect(new LoginPage(page).notice()).toContainText('Your account has been disabled');
   expect(await isSameDocument(page), 'no page load: the app itself said why').toBe(true);
 });

@@ -13,6 +13,8 @@ pub struct UserSummary {
     pub full_name: Option<String>,
     pub email: Option<String>,
     pub admin: bool,
+    /// Their password was set by an administrator: they must choose their own first.
+    pub must_change_password: bool,
     /// When this session started, e.g. "28 November 2026, 14:05 UTC".
     pub signed_in_at: String,
     /// When the account was created, in the same format.

@@ -1,11 +1,62 @@
 //! Server functions and the wire types they exchange, compiled on both sides: the browser calls
 //! them over HTTP, the server runs their bodies (which hand over to `crate::server` at once).
+//!
+//! [`SERVER_FUNCTIONS`] says who may call each one: every body that needs a user is admitted by
+//! it (`server::auth::access::admitted`), and a test fails when a registered function is missing
+//! from it.
 
 pub mod account;
+pub mod admin;
+pub mod audit;
 pub mod session;
+pub mod setup;
+
+use leptos::server_fn::ServerFn;
 
 pub use account::{
     ChangePassword, CurrentUser, ListSessions, RevokeOtherSessions, RevokeSession, SessionSummary,
     UserSummary, change_password, current_user, list_sessions, revoke_other_sessions, revoke_session,
 };
+pub use admin::{
+    ActOnUser, CreateUser, EditUser, ListUsers, ManagedUser, SetTemporaryPassword, UserAction, UserDetails,
+    UserList, UserOverview, act_on_user, create_user, edit_user, list_users, set_temporary_password,
+    user_details,
+};
+pub use audit::{
+    AuditAction, AuditList, AuditRecord, ListAudit, RecentActivity, list_audit, recent_activity,
+};
 pub use session::{Login, Logout, login, logout};
+pub use setup::{CompleteSetup, SetupLinkState, SetupState, complete_setup, setup_link_state};
+
+use crate::routes::Access;
+
+/// Every server function with who may call it. Public ones decide for themselves what a
+/// visitor gets (signing in, signing out, asking who is signed in).
+pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
+    (<Login as ServerFn>::PATH, Access::Public),
+    (<Logout as ServerFn>::PATH, Access::Public),
+    (<CurrentUser as ServerFn>::PATH, Access::Public),
+    // Guarded by the setup link, and only while no administrator exists.
+    (<SetupLinkState as ServerFn>::PATH, Access::Public),
+    (<CompleteSetup as ServerFn>::PATH, Access::Public),
+    (<ChangePassword as ServerFn>::PATH, Access::OwnPassword),
+    (<ListSessions as ServerFn>::PATH, Access::SignedIn),
+    (<RevokeSession as ServerFn>::PATH, Access::SignedIn),
+    (<RevokeOtherSessions as ServerFn>::PATH, Access::SignedIn),
+    (<ListUsers as ServerFn>::PATH, Access::Admin),
+    (<UserDetails as ServerFn>::PATH, Access::Admin),
+    (<CreateUser as ServerFn>::PATH, Access::Admin),
+    (<EditUser as ServerFn>::PATH, Access::Admin),
+    (<ActOnUser as ServerFn>::PATH, Access::Admin),
+    (<SetTemporaryPassword as ServerFn>::PATH, Access::Admin),
+    (<RecentActivity as ServerFn>::PATH, Access::SignedIn),
+    (<ListAudit as ServerFn>::PATH, Access::Admin),
+];
+
+/// Who may call the server function at `path`; `None` when no server function lives there.
+pub fn access_of(path: &str) -> Option<Access> {
+    SERVER_FUNCTIONS
+        .iter()
+        .find(|(function, _)| *function == path)
+        .map(|(_, access)| *access)
+}

@@ -1,9 +1,11 @@
-//! The frame of every page: a header with the site name and the account menu, then the page.
+//! The frame of every page: a header with the site name, the navigation the route table
+//! offers the signed-in user, and the account menu; then the page.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::session::Session;
+use crate::routes::navigation;
 
 /// Wraps a page in the site header and the main landmark, and provides the [`Session`].
 #[component]
@@ -17,7 +19,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     {move || Suspend::new(async move {
                         match session.user.await {
                             Ok(Some(user)) => view! {
-                                <A href="/dashboard">"Dashboard"</A>
+                                {navigation(Some(&user))
+                                    .map(|(path, name)| view! { <A href=path>{name}</A> })
+                                    .collect_view()}
                                 <A href="/profile" attr:class="who">{user.display_name().to_owned()}</A>
                                 <ActionForm action=session.logout attr:class="sign-out">
                                     <button type="submit" class="button secondary small">"Sign out"</button>

@@ -1,4 +1,5 @@
-//! Renders a page for the signed-in user, or sends a visitor to the login page.
+//! Renders a page for the signed-in user, or sends a visitor to the login page, or tells a
+//! non-administrator that an admin page is not for them (the route table decides which).
 //!
 //! This is for the person's experience in the hydrated app (client-side navigation). Security
 //! is decided on the server, which redirects before rendering and refuses the server functions.
@@ -6,13 +7,18 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
+use leptos_router::location::Url;
 
 use crate::api::UserSummary;
+use crate::components::forbidden::Forbidden;
 use crate::components::session::use_session;
 use crate::error::AppError;
+use crate::routes::access_of;
 
-/// Shows `page(user)` once the user is known; a visitor is redirected to
-/// `/login?next=<this page>`, a person whose account was disabled with the reason too.
+/// Shows `page(user)` once the user is known and the route table admits them here; a visitor
+/// is redirected to `/login?next=<this page>`, a person whose account was disabled with the
+/// reason too, a person with a temporary password goes to the page that replaces it, and a
+/// signed-in person the page is not for sees the 403 notice.
 #[component]
 pub fn WithUser<F, V>(page: F) -> impl IntoView
 where
@@ -27,14 +33,20 @@ where
                 let page = page.clone();
                 Suspend::new(async move {
                     match session.user.await {
-                        Ok(Some(user)) => page(user).into_any(),
+                        Ok(Some(user)) if access_of(&location.pathname.get_untracked()).admits(Some(&user)) => {
+                            page(user).into_any()
+                        }
+                        Ok(Some(user)) if user.must_change_password => {
+                            view! { <Redirect path="/password"/> }.into_any()
+                        }
+                        Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
                         Ok(None) => {
-                            let next = location.pathname.get_untracked();
+                            let next = Url::escape(&location.pathname.get_untracked());
                             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
                         }
                         // Sent on with the same notice a page load gets from the server.
                         Err(AppError::AccountDisabled) => {
-                            let next = location.pathname.get_untracked();
+                            let next = Url::escape(&location.pathname.get_untracked());
                             view! { <Redirect path=format!("/login?next={next}&reason=account_disabled")/> }.into_any()
                         }
                         Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),

@@ -1,6 +1,11 @@
 //! One routed component per file.
 
+pub mod admin_audit;
+pub mod admin_user;
+pub mod admin_users;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
+pub mod password;
 pub mod profile;
+pub mod setup;

@@ -1,12 +1,14 @@
-//! `/profile`: account details and the password change form.
+//! `/profile`: account details, the password change form, where the person is signed in and
+//! their recent account activity.
 
-use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{
-    ChangePassword, RevokeOtherSessions, RevokeSession, SessionSummary, UserSummary, list_sessions,
+    AuditRecord, RevokeOtherSessions, RevokeSession, SessionSummary, UserSummary, list_sessions,
+    recent_activity,
 };
+use crate::components::change_password::ChangePasswordForm;
 use crate::components::with_user::WithUser;
 
 /// The signed-in user's own account.
@@ -32,57 +34,13 @@ pub fn ProfilePage() -> impl IntoView {
                     <dd>{user.signed_in_at.clone()}</dd>
                 </dl>
             </section>
-            <ChangePasswordForm/>
+            <section class="card">
+                <h2>"Change your password"</h2>
+                <ChangePasswordForm/>
+            </section>
             <SessionsList/>
+            <RecentActivity/>
         }/>
-    }
-}
-
-/// Change the password, with the current one; ends the user's other sessions.
-#[component]
-fn ChangePasswordForm() -> impl IntoView {
-    let action = ServerAction::<ChangePassword>::new();
-    let form = NodeRef::<Form>::new();
-    let pending = action.pending();
-    let outcome = move || action.value().get();
-    // Passwords must not linger in the fields once they have been changed.
-    Effect::new(move || {
-        if matches!(outcome(), Some(Ok(())))
-            && let Some(form) = form.get()
-        {
-            form.reset();
-        }
-    });
-
-    view! {
-        <section class="card">
-            <h2>"Change your password"</h2>
-            <ActionForm action=action node_ref=form attr:class="form">
-                <div class="field">
-                    <label for="current_password">"Current password"</label>
-                    <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
-                </div>
-                <div class="field">
-                    <label for="new_password">"New password"</label>
-                    <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="8" maxlength="1024" required aria-describedby="password-rules"/>
-                    <p id="password-rules" class="hint">"At least 8 characters. Long passphrases are welcome; common passwords are refused."</p>
-                </div>
-                <div class="field">
-                    <label for="confirm_password">"Repeat the new password"</label>
-                    <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required/>
-                </div>
-                <p class="form-status" aria-live="polite">
-                    {move || match outcome() {
-                        Some(Ok(())) => view! { <span class="success">"Your password has been changed. Your other sessions have been signed out."</span> }.into_any(),
-                        Some(Err(error)) => view! { <span class="form-error">{error.to_string()}</span> }.into_any(),
-                        None => ().into_any(),
-                    }}
-                </p>
-                <button type="submit" class="button" disabled=pending>
-                    {move || if pending.get() { "Changing…" } else { "Change password" }}
-                </button>
-            </ActionForm>
-        </section>
     }
 }
 
@@ -153,6 +111,49 @@ fn SessionsList() -> impl IntoView {
                 })}
             </Transition>
             <p class="form-status form-error" aria-live="polite">{error}</p>
+        </section>
+    }
+}
+
+/// The latest sign-ins (failed ones too) and changes to the account, so that its owner can spot
+/// one that was not theirs.
+#[component]
+fn RecentActivity() -> impl IntoView {
+    let events = Resource::new(|| (), |_| recent_activity());
+    let row = |event: AuditRecord| {
+        let failed = event.outcome != "success";
+        let place = [event.address.clone(), event.device.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+        view! {
+            <li>
+                <span>
+                    <strong>{event.action.clone()}</strong>
+                    {failed.then(|| view! { <span class=format!("badge outcome-{}", event.outcome)>{event.outcome.clone()}</span> })}
+                    {(event.actor != event.target.clone().unwrap_or_default() && event.actor != "visitor")
+                        .then(|| view! { <span class="hint">" by " {event.actor.clone()}</span> })}
+                </span>
+                <span class="hint">{event.at.clone()} {(!place.is_empty()).then(|| format!(" · {place}"))}</span>
+            </li>
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Recent activity"</h2>
+            <p class="hint">"Sign-ins and changes to your account. If one was not you, change your password and sign out everywhere else."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Ok(list) if list.is_empty() => view! { <p>"Nothing yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="activity" aria-label="Recent activity">{list.into_iter().map(row).collect_view()}</ul>
+                        }.into_any(),
+                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

@@ -1,5 +1,5 @@
 //! `gatehouse user ...`: account administration from a shell, through the same store and password
-//! code as the server.
+//! code as the server, recorded in the audit log as the `cli`; and `gatehouse audit list`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -8,10 +8,12 @@ use secrecy::SecretString;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
+use crate::api::AuditAction;
 use crate::domain::Username;
+use crate::server::audit::{Acting, record};
 use crate::server::auth::password::{self, Passwords};
-use crate::server::config::{StoreSettings, UserAction, UserArgs};
-use crate::server::store::{NewUser, Store, StoreError, UserRow};
+use crate::server::config::{AuditArgs, AuditCommand, StoreSettings, UserAction, UserArgs};
+use crate::server::store::{AuditQuery, NewUser, Store, StoreError, UserRow};
 
 /// Runs one `user` command and prints its outcome on stdout.
 ///
@@ -51,25 +53,45 @@ async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
                 disabled,
             };
             let user = store.create_user(&new).await?;
+            let cli = Acting::cli();
+            record(store, cli.event(AuditAction::UserCreated).about(&user)).await;
+            if user.admin {
+                record(store, cli.event(AuditAction::AdminGranted).about(&user)).await;
+            }
+            if user.disabled {
+                record(store, cli.event(AuditAction::UserDisabled).about(&user)).await;
+            }
             println!(
                 "Created user {}{}.",
                 user.username,
                 if user.disabled { " (disabled)" } else { "" }
             );
         }
-        UserAction::Passwd { username } => {
-            let user = find_existing(store, &username).await?;
+        UserAction::Passwd { username, temporary } => {
+            // Refuse an unknown name before asking for a password.
+            find_existing(store, &username).await?;
             let password = read_new_password(&username)?;
             let hash = passwords.hash(&password).await?;
-            store.set_password_hash(&username, &hash).await?;
+            let user = store.set_password_hash(&username, &hash, temporary).await?;
+            record(
+                store,
+                Acting::cli().event(AuditAction::PasswordReset).about(&user),
+            )
+            .await;
             println!(
-                "Changed the password of {}; their sessions have ended.",
-                user.username
+                "Changed the password of {}; their sessions have ended.{}",
+                user.username,
+                if temporary {
+                    " They must choose a new one when they next sign in."
+                } else {
+                    ""
+                }
             );
         }
         UserAction::Disable { username } => {
             let user = find_existing(store, &username).await?;
             if store.set_disabled(&username, true).await? {
+                record(store, Acting::cli().event(AuditAction::UserDisabled).about(&user)).await;
                 println!("Disabled {}; their sessions have ended.", user.username);
             } else {
                 println!("{} was already disabled.", user.username);
@@ -78,6 +100,7 @@ async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
         UserAction::Enable { username } => {
             let user = find_existing(store, &username).await?;
             if store.set_disabled(&username, false).await? {
+                record(store, Acting::cli().event(AuditAction::UserEnabled).about(&user)).await;
                 println!("Enabled {}.", user.username);
             } else {
                 println!("{} was already enabled.", user.username);
@@ -92,7 +115,7 @@ async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
                     serde_json::to_string_pretty(&listed).context("Failed to write JSON")?
                 );
             } else {
-                print_table(&listed);
+                print_users(&listed);
             }
         }
     }
@@ -167,12 +190,11 @@ impl From<&UserRow> for ListedUser {
     }
 }
 
-fn print_table(users: &[ListedUser]) {
+fn print_users(users: &[ListedUser]) {
     if users.is_empty() {
         println!("No users yet. Add one with `gatehouse user add USERNAME`.");
         return;
     }
-    let header = ["USERNAME", "FULL NAME", "EMAIL", "STATUS", "ROLE", "CREATED"];
     let rows: Vec<[String; 6]> = users
         .iter()
         .map(|user| {
@@ -186,8 +208,16 @@ fn print_table(users: &[ListedUser]) {
             ]
         })
         .collect();
+    print_table(
+        ["USERNAME", "FULL NAME", "EMAIL", "STATUS", "ROLE", "CREATED"],
+        &rows,
+    );
+}
+
+/// Columns as wide as their widest cell, two spaces apart.
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     let mut widths = header.map(|title| title.chars().count());
-    for row in &rows {
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -201,9 +231,100 @@ fn print_table(users: &[ListedUser]) {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     };
     print_row(&mut header.iter().copied());
-    for row in &rows {
+    for row in rows {
         print_row(&mut row.iter().map(String::as_str));
     }
+}
+
+/// Runs one `audit` command.
+///
+/// # Errors
+/// An unreachable store, with a message fit for one line on stderr.
+pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    let store = Store::open(&StoreSettings::from_args(args.store)).await?;
+    let outcome = match args.action {
+        AuditCommand::List {
+            user,
+            since,
+            limit,
+            json,
+        } => list_audit(&store, user, since, limit, json).await,
+    };
+    store.close().await;
+    outcome
+}
+
+/// One row of `audit list`.
+#[derive(Serialize)]
+struct ListedEvent {
+    at: String,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    outcome: String,
+    address: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+}
+
+async fn list_audit(
+    store: &Store,
+    user: Option<String>,
+    since: Option<std::time::Duration>,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<()> {
+    let page = store
+        .audit_events(&AuditQuery {
+            user,
+            since: since.map(|since| time::OffsetDateTime::now_utc() - since),
+            limit,
+            ..AuditQuery::default()
+        })
+        .await?;
+    let events: Vec<ListedEvent> = page
+        .events
+        .into_iter()
+        .map(|event| ListedEvent {
+            at: event.at.format(&Rfc3339).unwrap_or_default(),
+            actor: event.actor_name.unwrap_or(event.actor_kind),
+            action: event.action,
+            target: event.target_name,
+            outcome: event.outcome,
+            address: event.ip_address,
+            user_agent: event.user_agent,
+            request_id: event.request_id,
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&events).context("Failed to write JSON")?
+        );
+        return Ok(());
+    }
+    if events.is_empty() {
+        println!("No audit events match.");
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = events
+        .into_iter()
+        .map(|event| {
+            [
+                event.at,
+                event.actor,
+                event.action,
+                event.target.unwrap_or_default(),
+                event.outcome,
+                event.address.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(["TIME", "ACTOR", "ACTION", "USER", "OUTCOME", "ADDRESS"], &rows);
+    if page.next.is_some() {
+        println!("(more events; raise --limit or narrow with --user and --since)");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

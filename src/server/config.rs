@@ -38,10 +38,40 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the user accounts in the store.
     User(UserArgs),
+    /// Read the audit log: who did what to which account, when and from where.
+    Audit(AuditArgs),
     /// Apply the database migrations this build has, then exit (`serve` applies them too).
     Migrate(MigrateArgs),
     /// Database chores: copy a whole store between SQLite and PostgreSQL.
     Db(DbArgs),
+}
+
+/// `gatehouse audit ...`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(subcommand)]
+    pub action: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List events, newest first.
+    List {
+        /// Only events by or about this user.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Only events of the last DURATION, e.g. 90m, 24h, 30d.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        since: Option<Duration>,
+        /// Most events listed.
+        #[arg(long, default_value_t = 100, value_name = "COUNT", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `gatehouse migrate`.
@@ -132,6 +162,10 @@ pub struct ServeArgs {
           value_name = "COUNT", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sessions_per_user: u32,
 
+    /// How long audit events are kept, e.g. 90d; older ones are deleted.
+    #[arg(long, env = "GATEHOUSE_AUDIT_RETENTION", default_value = "365d", value_name = "DURATION", value_parser = parse_duration)]
+    pub audit_retention: Duration,
+
     /// Most live sessions kept in memory, so that checking a request's token needs no database
     /// read (0 turns the cache off). Revocation stays instant either way.
     #[arg(long, env = "GATEHOUSE_SESSION_CACHE", default_value_t = DEFAULT_SESSION_CACHE, value_name = "COUNT")]
@@ -213,6 +247,9 @@ pub enum UserAction {
     Passwd {
         #[arg(value_parser = |raw: &str| Username::parse(raw))]
         username: Username,
+        /// A password the user must replace with their own at their next sign-in.
+        #[arg(long)]
+        temporary: bool,
     },
     /// Stop a user from signing in and end their sessions.
     Disable {
@@ -259,6 +296,8 @@ pub struct Settings {
     pub max_sessions_per_user: u32,
     /// Where to serve Prometheus metrics; `None`: nowhere, and nothing is counted.
     pub metrics_addr: Option<SocketAddr>,
+    /// Audit events older than this are deleted.
+    pub audit_retention: Duration,
     /// Not a flag: the system clock, except in tests, which move a manual one.
     pub clock: Clock,
 }
@@ -289,6 +328,7 @@ impl Settings {
             tls: None,
             max_sessions_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
             metrics_addr: None,
+            audit_retention: Duration::from_secs(365 * 24 * 60 * 60),
             clock: Clock::system(),
         }
     }
@@ -313,6 +353,7 @@ impl Settings {
                 .map(|(cert, key)| TlsFiles { cert, key }),
             max_sessions_per_user: args.max_sessions_per_user,
             metrics_addr: args.metrics_addr,
+            audit_retention: args.audit_retention,
             clock: Clock::system(),
         }
     }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use leptos::prelude::use_context;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::server::auth::password::Saturated;
 use crate::server::store::is_unavailable;
 
@@ -90,7 +90,12 @@ pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
 pub fn status_of(error: &AppError) -> StatusCode {
     match error {
         AppError::InvalidCredentials | AppError::SignInRequired => StatusCode::UNAUTHORIZED,
-        AppError::AccountDisabled | AppError::NotPermitted => StatusCode::FORBIDDEN,
+        AppError::AccountDisabled
+        | AppError::NotPermitted
+        | AppError::AdminRequired
+        | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+        AppError::Invalid(Problem::UnknownUser) => StatusCode::NOT_FOUND,
+        AppError::Invalid(Problem::UsernameTaken | Problem::LastAdmin) => StatusCode::CONFLICT,
         AppError::WrongCurrentPassword | AppError::Invalid(_) | AppError::Request => StatusCode::BAD_REQUEST,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,6 +3,8 @@
 //!
 //! Gated once, here, by the `ssr` feature: nothing below this module reaches the browser bundle.
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod bundle;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod random;
 pub mod security;
+pub mod setup;
 pub mod startup;
 pub mod state;
 pub mod store;
@@ -52,6 +55,7 @@ pub fn run_cli() -> ExitCode {
                 app.run_until_stopped().await
             }
             Command::User(args) => cli::run(args).await,
+            Command::Audit(args) => cli::audit(args).await,
             Command::Migrate(args) => database_cli::migrate(args).await,
             Command::Db(args) => database_cli::run(args).await,
         }

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::get_configuration;
 use leptos::prelude::provide_context;
@@ -24,8 +24,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
+use crate::server::auth::access::guard;
 use crate::server::auth::cookies::AuthCookies;
-use crate::server::auth::current_user::{guard_pages, identify_caller};
+use crate::server::auth::current_user::identify_caller;
 use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
 use crate::server::auth::signing_key::SigningKey;
@@ -39,7 +40,7 @@ use crate::server::metrics::{self, Metrics};
 use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
 use crate::server::state::{AppState, Shared};
 use crate::server::store::Store;
-use crate::server::{demo, health, oauth};
+use crate::server::{admin, demo, health, oauth, setup};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -52,6 +53,8 @@ pub struct Application {
     state: AppState,
     /// Certificate and key when serving HTTPS directly (`--tls-cert`, `--tls-key`).
     tls: Option<RustlsConfig>,
+    /// The first-run setup link logged at start, while the store has no administrator.
+    setup_link: Option<String>,
 }
 
 impl Application {
@@ -118,12 +121,14 @@ impl Application {
             settings: Arc::new(settings),
             metrics,
         });
+        let setup_link = setup::offer_link(&state).await?;
         Ok(Self {
             listener,
             metrics_listener,
             router: router(state.clone(), &bundle)?,
             state,
             tls,
+            setup_link,
         })
     }
 
@@ -140,6 +145,10 @@ impl Application {
         self.metrics_listener
             .as_ref()
             .and_then(|listener| listener.local_addr().ok())
+    }
+
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     pub fn state(&self) -> &AppState {
@@ -161,6 +170,7 @@ impl Application {
         let purge = tokio::spawn(purge_periodically(
             self.state.store.clone(),
             self.state.clock.clone(),
+            self.state.settings.audit_retention,
         ));
         let metrics = self.metrics_listener.map(|listener| {
             tracing::info!(addr = ?listener.local_addr().ok(), "serving metrics at /metrics");
@@ -262,6 +272,21 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
         .route("/token", post(oauth::token::token))
         .route("/api/users/me", get(oauth::api::me))
         .route("/api/users/me/items", get(oauth::api::my_items))
+        .route("/api/admin/users", get(admin::api::list).post(admin::api::create))
+        .route(
+            "/api/admin/users/{username}",
+            get(admin::api::get_user)
+                .patch(admin::api::change)
+                .delete(admin::api::delete),
+        )
+        .route(
+            "/api/admin/users/{username}/temporary-password",
+            post(admin::api::temporary_password),
+        )
+        .route(
+            "/api/admin/users/{username}/sessions",
+            delete(admin::api::end_sessions),
+        )
         .route("/openapi.json", get(move || std::future::ready(openapi)))
         .nest_service("/pkg", bundle.service());
     let for_browsers = Router::new()
@@ -277,7 +302,7 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
                 .layer(from_fn(form_posts_only))
                 .layer(from_fn_with_state(state.clone(), identify_caller))
                 .layer(from_fn(server_function_errors))
-                .layer(from_fn(guard_pages)),
+                .layer(from_fn(guard)),
         );
     let mut router = for_programs.merge(for_browsers);
     if let Some(metrics) = &state.metrics {
@@ -347,7 +372,7 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60)
 
 /// Keeps the store from growing without bound: deletes what can never be used again. A failed
 /// round is logged and tried again at the next one.
-async fn purge_periodically(store: Store, clock: Clock) {
+async fn purge_periodically(store: Store, clock: Clock, audit_retention: std::time::Duration) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     loop {
         every.tick().await;
@@ -356,6 +381,11 @@ async fn purge_periodically(store: Store, clock: Clock) {
                 tracing::info!(sessions, refresh_tokens, "purged ended sessions")
             }
             Err(error) => tracing::warn!(error = format!("{error:#}"), "purging ended sessions failed"),
+        }
+        match store.purge_audit_events(clock.now() - audit_retention).await {
+            Ok(0) => {}
+            Ok(events) => tracing::info!(events, "purged audit events past --audit-retention"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "purging the audit log failed"),
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// `http://` + the metrics address, when the settings asked for one.
     pub metrics_address: Option<String>,
+    /// The first-run setup link the app logged, when its store had no administrator.
+    pub setup_link: Option<String>,
 }
 
 /// Where a test keeps its data: a temporary data directory (key file, SQLite) and, when the
@@ -154,9 +156,26 @@ impl TestApp {
         self.state.store.create_user(&new).await.unwrap()
     }
 
+    /// Creates an active administrator named `username` with [`PASSWORD`].
+    pub async fn add_admin(&self, username: &str) -> UserRow {
+        self.add_user(username).await;
+        let name = Username::parse(username).unwrap();
+        self.state.store.set_admin(&name, true).await.unwrap();
+        self.state.store.existing_user(&name).await.unwrap()
+    }
+
     /// Posts a form to a server function as a browser without JavaScript does.
     pub async fn post_form<F: ServerFn>(&self, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
+        self.post_form_from::<F>(&self.client, form).await
+    }
+
+    /// Posts a form to a server function from `browser`, as a browser without JavaScript does.
+    pub async fn post_form_from<F: ServerFn>(
+        &self,
+        browser: &reqwest::Client,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        browser
             .post(format!("{}{}", self.address, F::PATH))
             .header("origin", &self.origin)
             .header("accept", "text/html")
@@ -333,6 +352,7 @@ pub async fn spawn_app_with(settings: Settings, data: impl Into<Arc<TestData>>) 
         .expect("the application builds");
     let address = format!("http://{}", app.addr());
     let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
+    let setup_link = app.setup_link().map(str::to_owned);
     let state = app.state().clone();
     let origin = state.public_url.origin().to_owned();
     tokio::spawn(app.run_until_stopped());
@@ -350,6 +370,7 @@ pub async fn spawn_app_with(settings: Settings, data: impl Into<Arc<TestData>>) 
         origin,
         data: data.into(),
         metrics_address,
+        setup_link,
     }
 }
 

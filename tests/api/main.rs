@@ -2,7 +2,10 @@
 //! `gatehouse` binary for the command line. `make test` runs them on SQLite and again on
 //! PostgreSQL (see `helpers::TestData`).
 
+mod admin;
+mod admin_api;
 mod attacks;
+mod audit;
 mod cli;
 mod database;
 mod health;
@@ -13,5 +16,6 @@ mod oauth;
 mod pages;
 mod security;
 mod sessions;
+mod setup;
 mod sign_in;
 mod startup;

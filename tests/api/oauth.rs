@@ -339,7 +339,11 @@ async fn a_password_change_or_disable_ends_refresh_tokens() {
         .hash(&secrecy::SecretString::from("a brand new passphrase"))
         .await
         .unwrap();
-    app.state.store.set_password_hash(&name, &hash).await.unwrap();
+    app.state
+        .store
+        .set_password_hash(&name, &hash, false)
+        .await
+        .unwrap();
     assert_eq!(app.refresh(&refresh_token).await.status(), 400);
 
     app.add_user("alice").await;

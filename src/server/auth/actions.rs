@@ -8,13 +8,18 @@ use leptos_axum::ResponseOptions;
 use secrecy::SecretString;
 use tower_cookies::Cookies;
 
-use crate::api::SessionSummary;
+use crate::api::{
+    AuditAction, ChangePassword, ListSessions, RevokeOtherSessions, RevokeSession, SessionSummary,
+};
 use crate::domain::Password;
 use crate::error::{AppError, Problem};
+use crate::server::audit::pages::{acting, record_own};
+use crate::server::audit::{Actor, Outcome, record, refused_sign_in};
+use crate::server::auth::access::admitted;
 use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate, recheck};
-use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies, signed_in_user};
+use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
-use crate::server::auth::password::{self, WeakPassword};
+use crate::server::auth::password;
 use crate::server::auth::throttle::retry_after_seconds;
 use crate::server::auth::{device, scopes, sessions};
 use crate::server::client::{describe_user_agent, session_origin};
@@ -44,11 +49,27 @@ pub async fn login(
         .map_err(internal)?
     {
         Verdict::Verified(verified) => verified,
-        Verdict::Refused => return Err(AppError::InvalidCredentials),
-        Verdict::Throttled(wait) => return Err(too_many_attempts(wait)),
+        Verdict::Refused => {
+            let event =
+                refused_sign_in(&state.store, &acting(Actor::Visitor), &username, Outcome::Failure).await;
+            record(&state.store, event).await;
+            return Err(AppError::InvalidCredentials);
+        }
+        Verdict::Throttled(wait) => {
+            let event = refused_sign_in(
+                &state.store,
+                &acting(Actor::Visitor),
+                &username,
+                Outcome::Throttled,
+            )
+            .await;
+            record(&state.store, event).await;
+            return Err(too_many_attempts(wait));
+        }
     };
     let user = verified.confirm(&state).await.map_err(internal)?;
     start_browser_session(&state, &cookies, &user, &origin).await?;
+    record_own(&state, &user, AuditAction::SignIn, Outcome::Success).await;
     redirect(
         next.as_deref()
             .and_then(safe_next)
@@ -59,7 +80,7 @@ pub async fn login(
 
 /// Starts a browser session for `user` (every scope they may hold) and sets its cookies, with
 /// a device cookie that keeps this browser apart from strangers when sign-ins are throttled.
-async fn start_browser_session(
+pub async fn start_browser_session(
     state: &AppState,
     cookies: &Cookies,
     user: &UserRow,
@@ -89,7 +110,7 @@ fn too_many_attempts(wait: std::time::Duration) -> AppError {
 }
 
 /// Where this request comes from, as a new session records it.
-fn request_origin(persistent: bool) -> Result<SessionOrigin, AppError> {
+pub fn request_origin(persistent: bool) -> Result<SessionOrigin, AppError> {
     let parts = use_context::<Parts>().ok_or_else(|| internal(anyhow::anyhow!("no request parts")))?;
     Ok(session_origin(&parts.headers, &parts.extensions, persistent))
 }
@@ -106,6 +127,7 @@ pub async fn logout() -> Result<(), AppError> {
             .revoke_session(&signed_in.session.id)
             .await
             .map_err(internal)?;
+        record_own(&state, &signed_in.user, AuditAction::SignOut, Outcome::Success).await;
         tracing::info!(user_id = signed_in.user.id, "signed out");
     }
     state.auth_cookies.clear(&cookies);
@@ -123,7 +145,7 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn change_password(current: Password, new: Password, confirm: Password) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
     let cookies = request_cookies()?;
-    let signed_in = signed_in_user(scopes::ME)?;
+    let signed_in = admitted::<ChangePassword>()?;
     if new.expose() != confirm.expose() {
         return Err(AppError::Invalid(Problem::ConfirmationDiffers));
     }
@@ -131,13 +153,7 @@ pub async fn change_password(current: Password, new: Password, confirm: Password
         return Err(AppError::Invalid(Problem::PasswordUnchanged));
     }
     let new = SecretString::from(new.expose());
-    password::check_policy(&new).map_err(|weak| {
-        AppError::Invalid(match weak {
-            WeakPassword::TooShort => Problem::PasswordTooShort,
-            WeakPassword::TooLong => Problem::PasswordTooLong,
-            WeakPassword::TooCommon => Problem::PasswordTooCommon,
-        })
-    })?;
+    password::check_policy(&new).map_err(|weak| AppError::Invalid(weak.into()))?;
     // The new session keeps "keep me signed in" as the old one had it.
     let origin = request_origin(signed_in.session.persistent)?;
     let device_cookie = state.auth_cookies.read_device(&cookies);
@@ -156,9 +172,25 @@ pub async fn change_password(current: Password, new: Password, confirm: Password
                 address = origin.ip_address,
                 "wrong current password when changing the password"
             );
+            record_own(
+                &state,
+                &signed_in.user,
+                AuditAction::PasswordChanged,
+                Outcome::Failure,
+            )
+            .await;
             return Err(AppError::WrongCurrentPassword);
         }
-        Verdict::Throttled(wait) => return Err(too_many_attempts(wait)),
+        Verdict::Throttled(wait) => {
+            record_own(
+                &state,
+                &signed_in.user,
+                AuditAction::PasswordChanged,
+                Outcome::Throttled,
+            )
+            .await;
+            return Err(too_many_attempts(wait));
+        }
     };
     let hash = state.passwords.hash(&new).await.map_err(internal)?;
     state
@@ -167,15 +199,20 @@ pub async fn change_password(current: Password, new: Password, confirm: Password
         .await
         .map_err(internal)?;
     start_browser_session(&state, &cookies, &user, &origin).await?;
+    record_own(&state, &user, AuditAction::PasswordChanged, Outcome::Success).await;
     tracing::info!(
         user_id = user.id,
         "password changed; every session ended, this one continues under a new id"
     );
+    // A temporary password kept the person on the page that replaces it; now they may go on.
+    if signed_in.user.must_change_password {
+        redirect(DEFAULT_AFTER_SIGN_IN);
+    }
     Ok(())
 }
 
 /// The cookie jar of the request being served.
-fn request_cookies() -> Result<Cookies, AppError> {
+pub fn request_cookies() -> Result<Cookies, AppError> {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<Cookies>().cloned())
         .ok_or_else(|| internal(anyhow::anyhow!("the cookie layer is missing from the router")))
@@ -184,7 +221,7 @@ fn request_cookies() -> Result<Cookies, AppError> {
 /// Redirects to a path of this site, as 303 See Other for a plain form post (the browser then
 /// loads the page with GET); the hydrated app follows the same `Location` itself.
 /// `location` must already be a safe path: `leptos_axum::redirect` panics on invalid headers.
-fn redirect(location: &str) {
+pub fn redirect(location: &str) {
     leptos_axum::redirect(location);
     if let Some(response) = use_context::<ResponseOptions>()
         && let Ok(mut parts) = response.0.write()
@@ -197,7 +234,7 @@ fn redirect(location: &str) {
 /// The caller's live sessions; see [`crate::api::list_sessions`].
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user(scopes::ME)?;
+    let signed_in = admitted::<ListSessions>()?;
     let now = state.clock.now();
     let sessions = state
         .store
@@ -225,7 +262,7 @@ pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user(scopes::ME)?;
+    let signed_in = admitted::<RevokeSession>()?;
     if !state
         .store
         .revoke_session_of(signed_in.user.id, &id)
@@ -234,6 +271,13 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
     {
         return Err(AppError::Invalid(Problem::SessionEnded));
     }
+    record_own(
+        &state,
+        &signed_in.user,
+        AuditAction::SessionEnded,
+        Outcome::Success,
+    )
+    .await;
     tracing::info!(
         user_id = signed_in.user.id,
         "a session was revoked from the sessions list"
@@ -245,12 +289,21 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
     let state = expect_context::<AppState>();
-    let signed_in = signed_in_user(scopes::ME)?;
+    let signed_in = admitted::<RevokeOtherSessions>()?;
     let ended = state
         .store
         .revoke_other_sessions(signed_in.user.id, &signed_in.session.id)
         .await
         .map_err(internal)?;
+    if ended > 0 {
+        record_own(
+            &state,
+            &signed_in.user,
+            AuditAction::SessionEnded,
+            Outcome::Success,
+        )
+        .await;
+    }
     tracing::info!(user_id = signed_in.user.id, ended, "signed out everywhere else");
     Ok(ended)
 }

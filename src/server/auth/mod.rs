@@ -4,10 +4,11 @@
 //! - `credentials` checks a password (every path that takes one), throttled by `throttle`,
 //!   with `device` cookies keeping the owner's browser apart from strangers.
 //! - `sessions` issues every session and decides whether one is alive.
-//! - `current_user` decides who is calling, once per request.
+//! - `current_user` decides who is calling, once per request; `access` what they may use.
 //! - `actions` holds the bodies of the account server functions (sign in, sign out, change
 //!   password, sessions list): the Leptos edge of the rules above.
 
+pub mod access;
 pub mod actions;
 pub mod cookies;
 pub mod credentials;

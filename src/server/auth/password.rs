@@ -38,6 +38,16 @@ pub enum WeakPassword {
     TooCommon,
 }
 
+impl From<WeakPassword> for crate::error::Problem {
+    fn from(weak: WeakPassword) -> Self {
+        match weak {
+            WeakPassword::TooShort => Self::PasswordTooShort,
+            WeakPassword::TooLong => Self::PasswordTooLong,
+            WeakPassword::TooCommon => Self::PasswordTooCommon,
+        }
+    }
+}
+
 /// Checks a new password against the policy: 8 to 1024 characters of any kind, not on the list
 /// of common passwords. The password is taken exactly as given: never trimmed, never truncated.
 ///

@@ -13,6 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
+use crate::api::AuditAction;
+use crate::server::audit::{Acting, Actor, Outcome, record};
 use crate::server::auth::scopes::{self, ScopeError};
 use crate::server::auth::sessions::{Liveness, liveness};
 use crate::server::auth::signing_key::SigningKey;
@@ -55,7 +57,8 @@ pub enum Rotation {
 /// token already spent (by an earlier use or one racing this one) gets the same successor
 /// within [`GRACE_WINDOW`]; after it, someone replays an old token, so the whole session ends
 /// (refresh token rotation with reuse detection, RFC 9700 §4.14.2). Spent tokens are kept as
-/// long as their session, so a replay is recognised however late it comes.
+/// long as their session, so a replay is recognised however late it comes, and recorded in the
+/// audit log with the request of `acting`.
 ///
 /// # Errors
 /// Only when the store fails.
@@ -64,6 +67,7 @@ pub async fn rotate(
     presented: &str,
     client: ClientKind,
     requested: Option<&str>,
+    acting: &Acting,
 ) -> Result<Rotation, StoreError> {
     let presented_hash = hash(presented);
     let Some(stored) = state.store.find_refresh_token(&presented_hash).await? else {
@@ -95,6 +99,18 @@ pub async fn rotate(
         && now - spent_at > GRACE_WINDOW
     {
         state.store.revoke_session(&session.id).await?;
+        let replayed = Acting {
+            actor: Actor::System,
+            ..acting.clone()
+        };
+        record(
+            &state.store,
+            replayed
+                .event(AuditAction::RefreshReuse)
+                .about(&user)
+                .outcome(Outcome::Failure),
+        )
+        .await;
         tracing::warn!(
             user_id = user.id,
             session_id = session.id,

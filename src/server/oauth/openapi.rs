@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::server::admin::api as admin_api;
 use crate::server::oauth::{api, bearer, token};
 
 #[derive(OpenApi)]
@@ -16,10 +17,22 @@ use crate::server::oauth::{api, bearer, token};
         description = "The OAuth2 password flow for first-party programs: get tokens at POST /token, \
                        then call the API with Authorization: Bearer."
     ),
-    paths(token::token, api::me, api::my_items),
-    components(schemas(token::TokenRequest, token::TokenResponse, token::OAuthError, api::Me, api::Item, bearer::ApiError)),
+    paths(
+        token::token, api::me, api::my_items,
+        admin_api::list, admin_api::create, admin_api::get_user, admin_api::change, admin_api::delete,
+        admin_api::temporary_password, admin_api::end_sessions
+    ),
+    components(schemas(
+        token::TokenRequest, token::TokenResponse, token::OAuthError, api::Me, api::Item, bearer::ApiError,
+        admin_api::AdminUser, admin_api::AdminUserPage, admin_api::NewUserRequest, admin_api::UserChanges,
+        admin_api::TemporaryPassword, admin_api::Ended
+    )),
     modifiers(&PasswordFlow),
-    tags((name = "oauth2", description = "Tokens (RFC 6749)"), (name = "users", description = "The caller's own data (RFC 6750)"))
+    tags(
+        (name = "oauth2", description = "Tokens (RFC 6749)"),
+        (name = "users", description = "The caller's own data (RFC 6750)"),
+        (name = "admin", description = "User administration for administrators' scripts (scope admin)")
+    )
 )]
 struct ApiDoc;
 

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+use crate::api::AuditAction;
 use crate::error::AppError;
+use crate::server::audit::{Acting, Actor, Outcome, record, refused_sign_in};
 use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate};
 use crate::server::auth::refresh::{self, Rotation};
 use crate::server::auth::scopes::{self, ScopeError};
@@ -22,7 +24,7 @@ use crate::server::auth::throttle::{Attempt, retry_after_seconds};
 use crate::server::client::session_origin;
 use crate::server::errors::{Outage, request_id_of, sentence};
 use crate::server::state::AppState;
-use crate::server::store::{ClientKind, SessionOrigin};
+use crate::server::store::ClientKind;
 
 /// The same words for every failed grant: no way to tell an unknown user, a wrong password, a
 /// disabled account and a spent refresh token apart.
@@ -195,7 +197,12 @@ pub async fn token(
 ) -> Response {
     // Programs refresh when they need to, hours apart: their sessions have no idle limit.
     let origin = session_origin(&headers, &extensions, true);
-    match grant(&state, &uri, &headers, &body, &origin).await {
+    let acting = Acting {
+        actor: Actor::Visitor,
+        origin: origin.clone(),
+        request_id: Some(request_id_of(&headers)),
+    };
+    match grant(&state, &uri, &headers, &body, &acting).await {
         Ok(tokens) => (StatusCode::OK, no_store(), axum::Json(tokens)).into_response(),
         Err(Failure::OAuth(error)) => error.into_response(),
         Err(Failure::Throttled(wait)) => OAuthError::too_many_attempts(wait).into_response(),
@@ -227,12 +234,12 @@ async fn grant(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-    origin: &SessionOrigin,
+    acting: &Acting,
 ) -> Result<TokenResponse, Failure> {
     let form = parse_form(uri, headers, body)?;
     match required(&form, "grant_type")? {
-        "password" => password_grant(state, &form, origin).await,
-        "refresh_token" => refresh_grant(state, &form, origin).await,
+        "password" => password_grant(state, &form, acting).await,
+        "refresh_token" => refresh_grant(state, &form, acting).await,
         other => Err(OAuthError::new(
             "unsupported_grant_type",
             format!("The grant type {other:?} is not supported; use password or refresh_token."),
@@ -246,8 +253,9 @@ async fn grant(
 async fn password_grant(
     state: &AppState,
     form: &HashMap<String, String>,
-    origin: &SessionOrigin,
+    acting: &Acting,
 ) -> Result<TokenResponse, Failure> {
+    let origin = &acting.origin;
     if state.settings.disable_password_grant {
         return Err(OAuthError::new(
             "unsupported_grant_type",
@@ -269,8 +277,22 @@ async fn password_grant(
     };
     let verified = match authenticate(state, username, password, source).await? {
         Verdict::Verified(verified) => verified,
-        Verdict::Refused => return Err(OAuthError::invalid_grant().into()),
-        Verdict::Throttled(wait) => return Err(Failure::Throttled(wait)),
+        Verdict::Refused => {
+            record(
+                &state.store,
+                refused_sign_in(&state.store, acting, username, Outcome::Failure).await,
+            )
+            .await;
+            return Err(OAuthError::invalid_grant().into());
+        }
+        Verdict::Throttled(wait) => {
+            record(
+                &state.store,
+                refused_sign_in(&state.store, acting, username, Outcome::Throttled).await,
+            )
+            .await;
+            return Err(Failure::Throttled(wait));
+        }
     };
     // Whether the user may hold the scopes is known only now; refused, the request clears
     // no failures.
@@ -282,7 +304,21 @@ async fn password_grant(
         }
     };
     let user = verified.confirm(state).await?;
+    // A password an administrator chose opens nothing but the page that replaces it. Said
+    // plainly: only someone who knows the password gets this far.
+    if user.must_change_password {
+        return Err(OAuthError::new(
+            "invalid_grant",
+            "The password is temporary: sign in on the website and choose your own first.",
+        )
+        .into());
+    }
     let issued = sessions::issue(state, &user, &scope, origin, ClientKind::Program).await?;
+    let signed_in = Acting {
+        actor: Actor::user(&user),
+        ..acting.clone()
+    };
+    record(&state.store, signed_in.event(AuditAction::SignIn).about(&user)).await;
     tracing::info!(user_id = user.id, scope, "token issued (password grant)");
     Ok(TokenResponse {
         access_token: issued.access_token.token,
@@ -297,8 +333,9 @@ async fn password_grant(
 async fn refresh_grant(
     state: &AppState,
     form: &HashMap<String, String>,
-    origin: &SessionOrigin,
+    acting: &Acting,
 ) -> Result<TokenResponse, Failure> {
+    let origin = &acting.origin;
     let presented = required(form, "refresh_token")?;
     let requested = optional(form, "scope")?;
     if let Some(requested) = requested {
@@ -310,7 +347,7 @@ async fn refresh_grant(
     if let Some(wait) = attempt.reserve(state).await? {
         return Err(Failure::Throttled(wait));
     }
-    match refresh::rotate(state, presented, ClientKind::Program, requested).await? {
+    match refresh::rotate(state, presented, ClientKind::Program, requested, acting).await? {
         Rotation::Rotated {
             session,
             user,

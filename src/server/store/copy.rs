@@ -1,8 +1,8 @@
 //! Copying a whole store into another (`gatehouse db copy`): SQLite to PostgreSQL when a site
 //! outgrows one machine, and back.
 //!
-//! Users, sessions, refresh tokens and items are copied with their ids, so signed-in users stay
-//! signed in (given the same signing key). Failed sign-ins are not copied: they only matter for
+//! Users, sessions, refresh tokens, items and the audit log are copied with their ids, so
+//! signed-in users stay signed in (given the same signing key) and the trail is whole. Failed sign-ins are not copied: they only matter for
 //! fifteen minutes. The target is written in one transaction, so a failed copy leaves it as it
 //! was.
 
@@ -21,11 +21,12 @@ pub struct RowCounts {
     pub sessions: u64,
     pub refresh_tokens: u64,
     pub items: u64,
+    pub audit_events: u64,
 }
 
 impl RowCounts {
     pub fn total(&self) -> u64 {
-        self.users + self.sessions + self.refresh_tokens + self.items
+        self.users + self.sessions + self.refresh_tokens + self.items + self.audit_events
     }
 }
 
@@ -33,8 +34,8 @@ impl std::fmt::Display for RowCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} sessions, {} refresh tokens, {} items",
-            self.users, self.sessions, self.refresh_tokens, self.items
+            "{} users, {} sessions, {} refresh tokens, {} items, {} audit events",
+            self.users, self.sessions, self.refresh_tokens, self.items, self.audit_events
         )
     }
 }
@@ -48,27 +49,47 @@ struct StoredRefreshToken {
     spent_at: Option<OffsetDateTime>,
 }
 
+/// An audit event with every column, as only a copy needs it.
+#[derive(sqlx::FromRow)]
+struct StoredAuditEvent {
+    id: i64,
+    at: OffsetDateTime,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    actor_name: Option<String>,
+    action: String,
+    target_id: Option<i64>,
+    target_name: Option<String>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    outcome: String,
+    request_id: Option<String>,
+}
+
 impl Store {
     /// How many rows of each kind the store holds.
     ///
     /// # Errors
     /// Database failures.
     pub async fn row_counts(&self) -> anyhow::Result<RowCounts> {
-        let (users, sessions, refresh_tokens, items): (i64, i64, i64, i64) = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), \
-                        (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM items)",
-            )
-            .fetch_one(pool)
-            .await
-        })
-        .context("Failed to count the rows of the store")?;
+        let (users, sessions, refresh_tokens, items, audit_events): (i64, i64, i64, i64, i64) =
+            on_pool!(self, pool => {
+                sqlx::query_as(
+                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), \
+                            (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM items), \
+                            (SELECT count(*) FROM audit_events)",
+                )
+                .fetch_one(pool)
+                .await
+            })
+            .context("Failed to count the rows of the store")?;
         let count = |n: i64| u64::try_from(n).unwrap_or_default();
         Ok(RowCounts {
             users: count(users),
             sessions: count(sessions),
             refresh_tokens: count(refresh_tokens),
             items: count(items),
+            audit_events: count(audit_events),
         })
     }
 
@@ -99,7 +120,7 @@ impl Store {
         on_pool!(target, pool => {
             let mut tx = pool.begin().await.context("Failed to begin a transaction on the target")?;
             // Children first, though the cascades would do it: the order reads like the schema.
-            for table in ["sign_in_attempts", "refresh_tokens", "items", "sessions", "users"] {
+            for table in ["audit_events", "sign_in_attempts", "refresh_tokens", "items", "sessions", "users"] {
                 sqlx::query(&format!("DELETE FROM {table}"))
                     .execute(&mut *tx)
                     .await
@@ -114,8 +135,8 @@ impl Store {
                 for user in &users {
                     sqlx::query(
                         "INSERT INTO users (id, username, full_name, email, password_hash, disabled, admin, \
-                                            token_version, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                            token_version, created_at, updated_at, must_change_password) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     )
                     .bind(user.id)
                     .bind(&user.username)
@@ -127,6 +148,7 @@ impl Store {
                     .bind(user.token_version)
                     .bind(user.created_at)
                     .bind(user.updated_at)
+                    .bind(user.must_change_password)
                     .execute(&mut *tx)
                     .await
                     .context("Failed to copy a user")?;
@@ -207,9 +229,40 @@ impl Store {
                 progress(copied.total());
             }
 
+            let mut after = 0;
+            loop {
+                let events = self.audit_events_after(after).await?;
+                let Some(last) = events.last() else { break };
+                after = last.id;
+                for event in &events {
+                    sqlx::query(
+                        "INSERT INTO audit_events (id, at, actor_kind, actor_id, actor_name, action, target_id, \
+                                                   target_name, ip_address, user_agent, outcome, request_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(event.id)
+                    .bind(event.at)
+                    .bind(&event.actor_kind)
+                    .bind(event.actor_id)
+                    .bind(&event.actor_name)
+                    .bind(&event.action)
+                    .bind(event.target_id)
+                    .bind(&event.target_name)
+                    .bind(&event.ip_address)
+                    .bind(&event.user_agent)
+                    .bind(&event.outcome)
+                    .bind(&event.request_id)
+                    .execute(&mut *tx)
+                    .await
+                    .context("Failed to copy an audit event")?;
+                }
+                copied.audit_events += events.len() as u64;
+                progress(copied.total());
+            }
+
             if matches!(target.pool, Pool::Postgres(_)) {
                 // Rows came with their ids: move the identity counters past them.
-                for table in ["users", "items"] {
+                for table in ["users", "items", "audit_events"] {
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) \
                          FROM {table}"
@@ -266,6 +319,20 @@ impl Store {
             .await
         })
         .context("Failed to read refresh tokens from the source")
+    }
+
+    async fn audit_events_after(&self, after: i64) -> anyhow::Result<Vec<StoredAuditEvent>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, at, actor_kind, actor_id, actor_name, action, target_id, target_name, ip_address, \
+                        user_agent, outcome, request_id FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read the audit log from the source")
     }
 
     async fn items_after(&self, after: i64) -> anyhow::Result<Vec<ItemRow>> {

@@ -20,11 +20,14 @@ macro_rules! on_pool {
 }
 
 mod attempts;
+mod audit;
 pub mod copy;
 mod items;
 pub mod scratch;
 mod session_cache;
 mod sessions;
+mod setup;
+mod user_search;
 mod users;
 
 use std::str::FromStr;
@@ -39,8 +42,11 @@ use sqlx::sqlite::{
 };
 
 pub use attempts::AttemptHistory;
+pub use audit::{AuditPage, AuditQuery, AuditRow, NewAuditEvent};
 pub use items::ItemRow;
 pub use sessions::{ClientKind, RefreshTokenRow, SessionOrigin, SessionRow};
+pub use setup::SetupError;
+pub use user_search::{UserFilter, UserOrder, UserPage, UserQuery};
 pub use users::{NewUser, UserRow};
 
 use crate::server::clock::Clock;
@@ -67,6 +73,8 @@ pub enum StoreError {
     UnknownUser(String),
     #[error("a user called {0} already exists")]
     DuplicateUsername(String),
+    #[error("{0} is the last active administrator; make someone else an administrator first")]
+    LastAdmin(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -49,6 +49,25 @@ impl ClientKind {
 }
 
 impl SessionRow {
+    /// A session that exists only in memory, for unit tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            id: "session".into(),
+            user_id: 1,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: OffsetDateTime::UNIX_EPOCH,
+            revoked_at: None,
+            scope: String::new(),
+            token_version: 0,
+            last_used_at: None,
+            user_agent: None,
+            ip_address: None,
+            persistent: false,
+            client: ClientKind::Browser.as_str().into(),
+        }
+    }
+
     /// Started by the login form, for a browser (as opposed to a program's password grant).
     pub fn is_browser(&self) -> bool {
         self.client == ClientKind::Browser.as_str()
@@ -314,6 +333,24 @@ impl Store {
         Ok(revoked)
     }
 
+    /// Ends every live session of a user; returns how many ended.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn end_sessions_of(&self, user_id: i64) -> Result<u64, StoreError> {
+        let ended = on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(self.clock.now())
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .context("Failed to end a user's sessions")?;
+        self.sessions.changed(user_id);
+        Ok(ended)
+    }
+
     /// Deletes what can never be used again: sessions past their end or revoked a day ago, and
     /// with them their refresh tokens, and sign-in attempts a day old. A spent refresh token is
     /// kept as long as its session: presented again at any time, it is recognised as a replay
@@ -453,7 +490,11 @@ impl Store {
         let now = self.clock.now();
         on_pool!(self, pool => {
             let mut transaction = pool.begin().await.context("Failed to begin a transaction")?;
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            // The person chose this password: a temporary one's duty to change it is done.
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, updated_at = $2, must_change_password = false \
+                 WHERE id = $3",
+            )
                 .bind(hash.as_str())
                 .bind(now)
                 .bind(user_id)

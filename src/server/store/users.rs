@@ -1,9 +1,11 @@
-//! User accounts: create, look up, list, change password, disable and enable.
+//! User accounts: create, look up, list, change password, disable and enable, edit, grant and
+//! revoke admin rights, delete. No change may leave the site without an active administrator
+//! once it has one (see [`Store::change_guarding_admins`]).
 
 use anyhow::Context;
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, is_unique_violation};
+use super::{Pool, Store, StoreError, is_unique_violation};
 use crate::domain::{Email, FullName, Username};
 use crate::server::auth::password::PasswordHash;
 
@@ -21,6 +23,9 @@ pub struct UserRow {
     pub token_version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The password was set by an administrator: the person must choose their own before
+    /// reaching any other page.
+    pub must_change_password: bool,
 }
 
 impl UserRow {
@@ -42,6 +47,7 @@ impl UserRow {
             token_version: 0,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
+            must_change_password: false,
         }
     }
 }
@@ -54,6 +60,7 @@ impl std::fmt::Debug for UserRow {
             .field("disabled", &self.disabled)
             .field("admin", &self.admin)
             .field("token_version", &self.token_version)
+            .field("must_change_password", &self.must_change_password)
             .finish_non_exhaustive()
     }
 }
@@ -69,8 +76,18 @@ pub struct NewUser {
     pub disabled: bool,
 }
 
-pub(super) const USER_COLUMNS: &str =
-    "id, username, full_name, email, password_hash, disabled, admin, token_version, created_at, updated_at";
+/// A change that could leave the site without an active administrator.
+#[derive(Debug, Clone, Copy)]
+enum GuardedChange {
+    Disabled(bool),
+    Admin(bool),
+    Delete,
+}
+
+/// Counts the active administrators.
+const ACTIVE_ADMINS: &str = "SELECT count(*) FROM users WHERE admin AND NOT disabled";
+
+pub(super) const USER_COLUMNS: &str = "id, username, full_name, email, password_hash, disabled, admin, token_version, created_at, updated_at, must_change_password";
 
 impl Store {
     /// Creates a user.
@@ -139,66 +156,192 @@ impl Store {
     }
 
     /// Replaces a user's password hash and raises their token version, which ends every session
-    /// made with the old password.
+    /// made with the old password. A `temporary` password (chosen by an administrator) must be
+    /// replaced by the person at their next sign-in.
     ///
     /// # Errors
     /// [`StoreError::UnknownUser`] when nobody has that name.
-    #[tracing::instrument(skip_all, fields(username = %username))]
+    #[tracing::instrument(skip_all, fields(username = %username, temporary))]
     pub async fn set_password_hash(
         &self,
         username: &Username,
         hash: &PasswordHash,
-    ) -> Result<(), StoreError> {
-        let user_id = on_pool!(self, pool => {
-            sqlx::query_scalar::<_, i64>(
-                "UPDATE users SET password_hash = $1, token_version = token_version + 1, updated_at = $2 \
-                 WHERE lower(username) = lower($3) RETURNING id",
-            )
+        temporary: bool,
+    ) -> Result<UserRow, StoreError> {
+        let user = on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!(
+                "UPDATE users SET password_hash = $1, token_version = token_version + 1, updated_at = $2, \
+                 must_change_password = $3 WHERE lower(username) = lower($4) RETURNING {USER_COLUMNS}"
+            ))
             .bind(hash.as_str())
             .bind(self.clock.now())
+            .bind(temporary)
             .bind(username.as_str())
             .fetch_optional(pool)
             .await
         })
-        .context("Failed to update a password")?;
-        let Some(user_id) = user_id else {
-            return Err(StoreError::UnknownUser(username.to_string()));
-        };
-        self.sessions.changed(user_id);
-        Ok(())
+        .context("Failed to update a password")?
+        .ok_or_else(|| StoreError::UnknownUser(username.to_string()))?;
+        self.sessions.changed(user.id);
+        Ok(user)
     }
 
     /// Disables or enables a user. Disabling raises the token version, so the user's sessions end
     /// at their next request. Returns whether anything changed.
     ///
     /// # Errors
-    /// [`StoreError::UnknownUser`] when nobody has that name.
+    /// [`StoreError::UnknownUser`] when nobody has that name, [`StoreError::LastAdmin`] when
+    /// disabling them would leave no active administrator.
     #[tracing::instrument(skip_all, fields(username = %username, disabled))]
     pub async fn set_disabled(&self, username: &Username, disabled: bool) -> Result<bool, StoreError> {
-        let user = self
-            .find_user(username)
-            .await?
-            .ok_or_else(|| StoreError::UnknownUser(username.to_string()))?;
+        let user = self.existing_user(username).await?;
         if user.disabled == disabled {
             return Ok(false);
         }
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE users SET disabled = $1, token_version = token_version + $2, updated_at = $3 WHERE id = $4",
-            )
-            .bind(disabled)
-            .bind(i64::from(disabled))
-            .bind(self.clock.now())
-            .bind(user.id)
-            .execute(pool)
-            .await
-                .map(|done| done.rows_affected())
-        })
-        .context("Failed to change whether a user is disabled")?;
-        self.sessions.changed(user.id);
+        self.change_guarding_admins(&user, GuardedChange::Disabled(disabled))
+            .await?;
         Ok(true)
     }
 
+    /// Grants or revokes a user's admin rights; the change counts from their next request.
+    /// Returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownUser`], or [`StoreError::LastAdmin`] when revoking would leave no
+    /// active administrator.
+    #[tracing::instrument(skip_all, fields(username = %username, admin))]
+    pub async fn set_admin(&self, username: &Username, admin: bool) -> Result<bool, StoreError> {
+        let user = self.existing_user(username).await?;
+        if user.admin == admin {
+            return Ok(false);
+        }
+        self.change_guarding_admins(&user, GuardedChange::Admin(admin))
+            .await?;
+        Ok(true)
+    }
+
+    /// Deletes a user with their sessions and items.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownUser`], or [`StoreError::LastAdmin`] for the last active
+    /// administrator.
+    #[tracing::instrument(skip_all, fields(username = %username))]
+    pub async fn delete_user(&self, username: &Username) -> Result<UserRow, StoreError> {
+        let user = self.existing_user(username).await?;
+        self.change_guarding_admins(&user, GuardedChange::Delete).await?;
+        Ok(user)
+    }
+
+    /// Replaces a user's full name and email.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownUser`] when nobody has that name.
+    #[tracing::instrument(skip_all, fields(username = %username))]
+    pub async fn update_user_details(
+        &self,
+        username: &Username,
+        full_name: Option<&FullName>,
+        email: Option<&Email>,
+    ) -> Result<UserRow, StoreError> {
+        let user = on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!(
+                "UPDATE users SET full_name = $1, email = $2, updated_at = $3 \
+                 WHERE lower(username) = lower($4) RETURNING {USER_COLUMNS}"
+            ))
+            .bind(full_name.map(FullName::as_str))
+            .bind(email.map(Email::as_str))
+            .bind(self.clock.now())
+            .bind(username.as_str())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("Failed to update a user's details")?
+        .ok_or_else(|| StoreError::UnknownUser(username.to_string()))?;
+        self.sessions.changed(user.id);
+        Ok(user)
+    }
+
+    /// The user called `username`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownUser`] when nobody is.
+    pub async fn existing_user(&self, username: &Username) -> Result<UserRow, StoreError> {
+        self.find_user(username)
+            .await?
+            .ok_or_else(|| StoreError::UnknownUser(username.to_string()))
+    }
+
+    /// How many active administrators there are.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn count_active_admins(&self) -> Result<i64, StoreError> {
+        let count = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>(ACTIVE_ADMINS).fetch_one(pool).await
+        })
+        .context("Failed to count the administrators")?;
+        Ok(count)
+    }
+
+    /// Makes `change` to `user` in a transaction that refuses to leave the site without an
+    /// active administrator when it had one.
+    ///
+    /// The active administrators are locked first, so two administrators demoting each other at
+    /// the same moment cannot both succeed: the second waits for the first and then counts.
+    async fn change_guarding_admins(&self, user: &UserRow, change: GuardedChange) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let lock = match &self.pool {
+            // A write statement takes SQLite's one write lock, even when it changes no row.
+            Pool::Sqlite(_) => "UPDATE users SET admin = admin WHERE 0 = 1",
+            Pool::Postgres(_) => "SELECT 1 FROM users WHERE admin AND NOT disabled FOR UPDATE",
+        };
+        let left_without_admin = on_pool!(self, pool => {
+            let mut transaction = pool.begin().await.context("Failed to begin a transaction")?;
+            sqlx::query(lock)
+                .execute(&mut *transaction)
+                .await
+                .context("Failed to lock the administrators")?;
+            let before = sqlx::query_scalar::<_, i64>(ACTIVE_ADMINS)
+                .fetch_one(&mut *transaction)
+                .await
+                .context("Failed to count the administrators")?;
+            let query = match change {
+                GuardedChange::Disabled(disabled) => sqlx::query(
+                    "UPDATE users SET disabled = $1, token_version = token_version + $2, updated_at = $3 \
+                     WHERE id = $4",
+                )
+                .bind(disabled)
+                .bind(i64::from(disabled))
+                .bind(now),
+                GuardedChange::Admin(admin) => {
+                    sqlx::query("UPDATE users SET admin = $1, updated_at = $2 WHERE id = $3")
+                        .bind(admin)
+                        .bind(now)
+                }
+                GuardedChange::Delete => sqlx::query("DELETE FROM users WHERE id = $1"),
+            };
+            query
+                .bind(user.id)
+                .execute(&mut *transaction)
+                .await
+                .context("Failed to change a user")?;
+            let after = sqlx::query_scalar::<_, i64>(ACTIVE_ADMINS)
+                .fetch_one(&mut *transaction)
+                .await
+                .context("Failed to count the administrators")?;
+            if before > 0 && after == 0 {
+                true
+            } else {
+                transaction.commit().await.context("Failed to commit a change to a user")?;
+                false
+            }
+        });
+        if left_without_admin {
+            return Err(StoreError::LastAdmin(user.username.clone()));
+        }
+        self.sessions.changed(user.id);
+        Ok(())
+    }
     /// Replaces a password hash by a stronger one of the same password, unless the password
     /// changed meanwhile (then the newer hash stays). Sessions are untouched: the password is
     /// the same.
@@ -275,7 +418,7 @@ mod tests {
         store.create_user(&new_user("johndoe")).await.unwrap();
         let name = Username::parse("johndoe").unwrap();
         let hash = PasswordHash::from_stored("$argon2id$other".into());
-        store.set_password_hash(&name, &hash).await.unwrap();
+        store.set_password_hash(&name, &hash, false).await.unwrap();
         let user = store.find_user(&name).await.unwrap().unwrap();
         assert_eq!(user.password_hash(), hash);
         assert_eq!(user.token_version, 1);
@@ -307,9 +450,84 @@ mod tests {
         ));
         let hash = PasswordHash::from_stored("$argon2id$x".into());
         assert!(matches!(
-            store.set_password_hash(&name, &hash).await,
+            store.set_password_hash(&name, &hash, false).await,
             Err(StoreError::UnknownUser(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn the_last_active_admin_cannot_be_disabled_demoted_or_deleted() {
+        let (store, _scratch) = open_for_test().await;
+        store
+            .create_user(&NewUser {
+                admin: true,
+                ..new_user("root")
+            })
+            .await
+            .unwrap();
+        store.create_user(&new_user("plain")).await.unwrap();
+        let root = Username::parse("root").unwrap();
+        let last_admin =
+            |error: StoreError| matches!(error, StoreError::LastAdmin(ref name) if name == "root");
+        assert!(last_admin(store.set_disabled(&root, true).await.unwrap_err()));
+        assert!(last_admin(store.set_admin(&root, false).await.unwrap_err()));
+        assert!(last_admin(store.delete_user(&root).await.unwrap_err()));
+        let still = store.existing_user(&root).await.unwrap();
+        assert!(still.admin && !still.disabled, "nothing changed");
+
+        // With a second administrator, the first may go.
+        let plain = Username::parse("plain").unwrap();
+        assert!(store.set_admin(&plain, true).await.unwrap());
+        assert!(store.set_disabled(&root, true).await.unwrap());
+        assert!(
+            matches!(store.set_admin(&plain, false).await, Err(StoreError::LastAdmin(ref name)) if name == "plain")
+        );
+        assert_eq!(store.count_active_admins().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_store_without_admins_may_still_change_its_users() {
+        let (store, _scratch) = open_for_test().await;
+        store.create_user(&new_user("plain")).await.unwrap();
+        let plain = Username::parse("plain").unwrap();
+        assert!(store.set_disabled(&plain, true).await.unwrap());
+        store.delete_user(&plain).await.unwrap();
+        assert!(store.find_user(&plain).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_temporary_password_must_be_changed_and_a_chosen_one_clears_that() {
+        let (store, _scratch) = open_for_test().await;
+        let user = store.create_user(&new_user("johndoe")).await.unwrap();
+        let name = Username::parse("johndoe").unwrap();
+        let hash = PasswordHash::from_stored("$argon2id$temporary".into());
+        assert!(
+            store
+                .set_password_hash(&name, &hash, true)
+                .await
+                .unwrap()
+                .must_change_password
+        );
+        let chosen = PasswordHash::from_stored("$argon2id$chosen".into());
+        store
+            .change_password_ending_sessions(user.id, &chosen)
+            .await
+            .unwrap();
+        assert!(!store.existing_user(&name).await.unwrap().must_change_password);
+    }
+
+    #[tokio::test]
+    async fn details_can_be_edited_and_cleared() {
+        let (store, _scratch) = open_for_test().await;
+        store.create_user(&new_user("johndoe")).await.unwrap();
+        let name = Username::parse("johndoe").unwrap();
+        let email = Email::parse("john@example.com").unwrap();
+        let edited = store
+            .update_user_details(&name, None, Some(&email))
+            .await
+            .unwrap();
+        assert_eq!(edited.full_name, None);
+        assert_eq!(edited.email.as_deref(), Some("john@example.com"));
     }
 
     #[tokio::test]
