@@ -62,10 +62,26 @@ impl Store {
             UserFilter::Disabled => "disabled",
             UserFilter::Admins => "admin AND NOT disabled",
         };
-        // Each order with the condition that starts after the previous page's last row.
+        // Each order with the condition that starts after the previous page's last row. The
+        // first page starts after a bound beyond every row, so the condition is always a plain
+        // range that the index reads from its start (an `IS NULL OR` would make it scan).
         let (after, order) = match query.order {
-            UserOrder::Name => ("($3 IS NULL OR lower(username) > $3)", "lower(username)"),
-            UserOrder::Newest => ("($3 IS NULL OR id < CAST($3 AS BIGINT))", "id DESC"),
+            UserOrder::Name => ("lower(username) > $3", "lower(username)"),
+            UserOrder::Newest => ("id < $3", "id DESC"),
+        };
+        enum Cursor {
+            Name(String),
+            Id(i64),
+        }
+        let cursor = match query.order {
+            UserOrder::Name => Cursor::Name(query.after.clone().unwrap_or_default()),
+            UserOrder::Newest => Cursor::Id(
+                query
+                    .after
+                    .as_deref()
+                    .and_then(|after| after.parse().ok())
+                    .unwrap_or(i64::MAX),
+            ),
         };
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users \
@@ -80,13 +96,12 @@ impl Store {
         // One more than asked, to know whether a next page exists.
         let fetch = i64::from(query.limit) + 1;
         let mut users = on_pool!(self, pool => {
-            sqlx::query_as::<_, UserRow>(&sql)
-                .bind(&search)
-                .bind(&pattern)
-                .bind(query.after.as_deref())
-                .bind(fetch)
-                .fetch_all(pool)
-                .await
+            let statement = sqlx::query_as::<_, UserRow>(&sql).bind(&search).bind(&pattern);
+            let statement = match &cursor {
+                Cursor::Name(name) => statement.bind(name.clone()),
+                Cursor::Id(id) => statement.bind(*id),
+            };
+            statement.bind(fetch).fetch_all(pool).await
         })
         .context("Failed to search users")?;
         let next = if users.len() > query.limit as usize {
