@@ -16,6 +16,7 @@ use crate::server::audit::pages::acting;
 use crate::server::auth::access::admitted;
 use crate::server::auth::actions::redirect;
 use crate::server::auth::current_user::human_time;
+use crate::server::auth::sessions::{Liveness, liveness};
 use crate::server::errors::internal;
 use crate::server::state::AppState;
 use crate::server::store::{UserQuery, UserRow};
@@ -82,16 +83,14 @@ pub async fn user_details(username: String) -> Result<UserOverview, AppError> {
         .await
         .map_err(internal)?
         .ok_or(AppError::Invalid(Problem::UnknownUser))?;
-    let now = state.clock.now();
+    // The one rule of whether a session is alive: a disabled account has none.
     let live: Vec<_> = state
         .store
-        .sessions_of(user.id, now)
+        .sessions_of(user.id, state.clock.now())
         .await
         .map_err(internal)?
         .into_iter()
-        .filter(|session| {
-            session.is_live(now, state.settings.session_idle) && session.token_version == user.token_version
-        })
+        .filter(|session| liveness(&state, session, &user) == Liveness::Alive)
         .collect();
     let last_seen = live
         .iter()
@@ -102,7 +101,7 @@ pub async fn user_details(username: String) -> Result<UserOverview, AppError> {
         .map_err(internal)?;
     Ok(UserOverview {
         user: managed(&user)?,
-        live_sessions: if user.disabled { 0 } else { live.len() },
+        live_sessions: live.len(),
         last_seen,
         is_you: user.id == admin.user.id,
     })

@@ -426,22 +426,12 @@ async fn listen_until_lost(
 mod tests {
     use super::*;
     use crate::server::store::{UserRow, sessions::SessionRow};
-    use time::OffsetDateTime;
 
     fn session(id: &str, user_id: i64) -> SessionRow {
         SessionRow {
             id: id.into(),
             user_id,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            expires_at: OffsetDateTime::UNIX_EPOCH,
-            revoked_at: None,
-            scope: String::new(),
-            token_version: 0,
-            last_used_at: None,
-            user_agent: None,
-            ip_address: None,
-            persistent: false,
-            client: "browser".into(),
+            ..SessionRow::for_tests()
         }
     }
 
