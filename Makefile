@@ -29,13 +29,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The Rust tests run twice: on SQLite, then on this PostgreSQL server (trust authentication on
 # loopback, as on this kind of machine), each test in a scratch database of its own.
 GATEHOUSE_TEST_POSTGRES ?= postgres://root@127.0.0.1:5432
+# Mail goes through real SMTP to maildev (scripts/smtp-sink.sh starts it), which the tests read
+# back over its HTTP API.
+SMTP_SINK := smtp://127.0.0.1:1025?tls=none
+SMTP_SINK_API := http://127.0.0.1:1080
+TEST_MAIL_ENV := GATEHOUSE_TEST_SMTP='$(SMTP_SINK)' GATEHOUSE_TEST_MAILBOX=$(SMTP_SINK_API)
 
 # $(call timed,what,command): runs the command between a start line and a line with its duration.
 timed = printf '\n\033[1m==> %s\033[0m\n' '$(1)'; start=$$(date +%s); $(2); status=$$?; \
 	printf '\033[1m<== %s: %ss%s\033[0m\n' '$(1)' "$$(( $$(date +%s) - start ))" "$$( [ $$status = 0 ] || echo ", FAILED ($$status)")"; \
 	exit $$status
 
-.PHONY: help run test bench bench-admin build tools test-tools postgres cargo-test e2e api-fuzz clean
+.PHONY: help run test bench bench-admin build tools test-tools postgres smtp-sink cargo-test e2e api-fuzz clean
 
 help:
 	@echo "make run    install what is missing, build the release, serve on http://127.0.0.1:3000"
@@ -78,6 +83,10 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 \
 		|| { $(call timed,start PostgreSQL,$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start && sleep 1 && pg_isready -h 127.0.0.1 -p 5432); }
 
+# The SMTP sink (maildev, from end2end's npm packages), started when it is not running.
+smtp-sink: test-tools
+	@curl -sf $(SMTP_SINK_API)/email >/dev/null || { $(call timed,start the SMTP sink (maildev),scripts/smtp-sink.sh); }
+
 # ---- Building and testing ----------------------------------------------------------------------
 
 # --precompress writes a brotli and a gzip copy of every static file (the wasm bundle shrinks to
@@ -87,18 +96,18 @@ build:
 
 # cargo-nextest runs every test in a process of its own, in parallel, and times each one:
 # scripts/cargo-test.sh prints the ten slowest after each run.
-cargo-test: postgres
+cargo-test: postgres smtp-sink
 	@cargo nextest --version >/dev/null 2>&1 \
 		|| { $(call timed,install cargo-nextest,cargo install cargo-nextest --locked); }
-	@$(call timed,Rust tests on SQLite (unit and integration; reuses the release build),env -u GATEHOUSE_TEST_POSTGRES $(LEPTOS_BUILD_ENV) scripts/cargo-test.sh)
-	@$(call timed,Rust tests on PostgreSQL (the same tests; no new build),GATEHOUSE_TEST_POSTGRES=$(GATEHOUSE_TEST_POSTGRES) $(LEPTOS_BUILD_ENV) scripts/cargo-test.sh)
+	@$(call timed,Rust tests on SQLite (unit and integration; reuses the release build),env -u GATEHOUSE_TEST_POSTGRES $(TEST_MAIL_ENV) $(LEPTOS_BUILD_ENV) scripts/cargo-test.sh)
+	@$(call timed,Rust tests on PostgreSQL (the same tests; no new build),GATEHOUSE_TEST_POSTGRES=$(GATEHOUSE_TEST_POSTGRES) $(TEST_MAIL_ENV) $(LEPTOS_BUILD_ENV) scripts/cargo-test.sh)
 
 # The browser tests start the release server on a free port with a throw-away data directory.
-e2e:
+e2e: smtp-sink
 	@data_dir=$$(mktemp -d); trap 'rm -rf "$$data_dir"' EXIT; \
 	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	echo "Browser tests: release server on 127.0.0.1:$$port, data in $$data_dir"; \
-	$(call timed,Playwright against the release server,cd end2end && E2E_PORT=$$port E2E_DATA_DIR=$$data_dir npx playwright test)
+	$(call timed,Playwright against the release server,cd end2end && E2E_PORT=$$port E2E_DATA_DIR=$$data_dir E2E_SMTP='$(SMTP_SINK)' E2E_MAILBOX=$(SMTP_SINK_API) npx playwright test)
 
 # schemathesis against /openapi.json on the release server: no input may earn a 5xx.
 api-fuzz:

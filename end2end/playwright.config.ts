@@ -8,6 +8,8 @@ if (!dataDir) {
   throw new Error('E2E_DATA_DIR is not set: run the browser tests with `make test` (or `make e2e`)');
 }
 const baseURL = `http://127.0.0.1:${port}`;
+// The SMTP sink the Makefile started (maildev): the server mails it, the tests read it back.
+const smtp = process.env.E2E_SMTP ?? 'smtp://127.0.0.1:1025?tls=none';
 
 export default defineConfig({
   testDir: './tests',
@@ -39,7 +41,8 @@ export default defineConfig({
   webServer: {
     // Access tokens of 3 s (about 8 s with the validation leeway): sessions must carry on by
     // silent refresh throughout the suite, not only in the spec written for it.
-    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s`,
+    // Sign-up is open, so that its flow can be tried.
+    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s --allow-signup --smtp-url '${smtp}'`,
     cwd: '..',
     url: `${baseURL}/healthz`,
     timeout: 30_000,

@@ -14,8 +14,9 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     admin_audit::AdminAuditPage, admin_user::AdminUserPage, admin_users::AdminUsersPage,
-    dashboard::DashboardPage, login::LoginPage, not_found::NotFound, password::PasswordPage,
-    profile::ProfilePage, setup::SetupPage,
+    dashboard::DashboardPage, forgot_password::ForgotPasswordPage, login::LoginPage, not_found::NotFound,
+    password::PasswordPage, profile::ProfilePage, reset_password::ResetPasswordPage, setup::SetupPage,
+    signup::SignupPage, verify_email::VerifyEmailPage,
 };
 
 /// The whole HTML document the server sends: head, hydration scripts and the app.
@@ -62,6 +63,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("signup") view=SignupPage ssr=SsrMode::Async/>
                     <Route path=path!("password") view=PasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/users/:username") view=AdminUserPage ssr=SsrMode::Async/>

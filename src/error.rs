@@ -113,6 +113,28 @@ pub enum Problem {
         "This setup link has expired or was used already. Restart Gatehouse for a new one: it is printed in the log."
     )]
     SetupLinkInvalid,
+    #[error("Type your username or your e-mail address.")]
+    IdentifierRequired,
+    #[error("This link was already used. If you still need it, ask for a new one.")]
+    LinkUsed,
+    #[error("A newer link was sent since this one: use the one in the latest mail.")]
+    LinkReplaced,
+    #[error("This link has expired. Ask for a new one.")]
+    LinkExpired,
+    #[error("This link is not valid. Check that you opened all of it, or ask for a new one.")]
+    LinkInvalid,
+    #[error("Sign-up is not open on this site. Ask its administrator for an account.")]
+    SignupClosed,
+    #[error("Type your e-mail address: the link that finishes signing up is sent there.")]
+    EmailRequired,
+    #[error("That is already your e-mail address.")]
+    EmailUnchanged,
+    #[error("Your account has no e-mail address yet: add one first.")]
+    NoEmail,
+    #[error("Your e-mail address is already confirmed.")]
+    EmailAlreadyVerified,
+    #[error("Enough mail was sent to this account for now. Try again in an hour.")]
+    MailThrottled,
 }
 
 /// " (reference <id>)" for a request id as this site makes them (a UUID), else nothing: a

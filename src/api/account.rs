@@ -12,6 +12,8 @@ pub struct UserSummary {
     pub username: String,
     pub full_name: Option<String>,
     pub email: Option<String>,
+    /// The address was proved by following a link mailed to it.
+    pub email_verified: bool,
     pub admin: bool,
     /// Their password was set by an administrator: they must choose their own first.
     pub must_change_password: bool,

@@ -26,11 +26,21 @@ pub enum AuditAction {
     AdminGranted,
     AdminRevoked,
     SetupCompleted,
+    /// Someone asked for a password reset link by mail.
+    ResetRequested,
+    /// A password was set through a mailed reset link.
+    PasswordResetByEmail,
+    /// Someone asked to change their address (a link went to the new one).
+    EmailChangeRequested,
+    /// An address was proved by its mailed link.
+    EmailVerified,
+    /// An account was created by signing up.
+    SignedUp,
 }
 
 impl AuditAction {
     /// Every action, in the order the filter offers them.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 19] = [
         Self::SignIn,
         Self::SignOut,
         Self::RefreshReuse,
@@ -45,6 +55,11 @@ impl AuditAction {
         Self::AdminGranted,
         Self::AdminRevoked,
         Self::SetupCompleted,
+        Self::ResetRequested,
+        Self::PasswordResetByEmail,
+        Self::EmailChangeRequested,
+        Self::EmailVerified,
+        Self::SignedUp,
     ];
 
     /// The stored name, also the filter's value: `sign_in`, `user_disabled`, ...
@@ -64,6 +79,11 @@ impl AuditAction {
             Self::AdminGranted => "admin_granted",
             Self::AdminRevoked => "admin_revoked",
             Self::SetupCompleted => "setup_completed",
+            Self::ResetRequested => "reset_requested",
+            Self::PasswordResetByEmail => "password_reset_by_email",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailVerified => "email_verified",
+            Self::SignedUp => "signed_up",
         }
     }
 
@@ -89,6 +109,11 @@ impl AuditAction {
             Self::AdminGranted => "Administrator rights granted",
             Self::AdminRevoked => "Administrator rights revoked",
             Self::SetupCompleted => "First administrator set up",
+            Self::ResetRequested => "Password reset asked for",
+            Self::PasswordResetByEmail => "Password reset by e-mail",
+            Self::EmailChangeRequested => "E-mail change asked for",
+            Self::EmailVerified => "E-mail address confirmed",
+            Self::SignedUp => "Signed up",
         }
     }
 }

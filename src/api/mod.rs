@@ -8,6 +8,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod self_service;
 pub mod session;
 pub mod setup;
 
@@ -25,6 +26,11 @@ pub use admin::{
 pub use audit::{
     AuditAction, AuditList, AuditRecord, ListAudit, RecentActivity, list_audit, recent_activity,
 };
+pub use self_service::{
+    ChangeEmail, EmailLinkState, ForgotPassword, LinkState, ResendVerification, ResetLinkState,
+    ResetPassword, SignUp, SignupOpen, VerifyEmail, change_email, email_link_state, forgot_password,
+    resend_verification, reset_link_state, reset_password, sign_up, signup_open, verify_email,
+};
 pub use session::{Login, Logout, login, logout};
 pub use setup::{CompleteSetup, SetupLinkState, SetupState, complete_setup, setup_link_state};
 
@@ -39,6 +45,16 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     // Guarded by the setup link, and only while no administrator exists.
     (<SetupLinkState as ServerFn>::PATH, Access::Public),
     (<CompleteSetup as ServerFn>::PATH, Access::Public),
+    // Self-service by mail: each guarded by its link, its throttle or --allow-signup.
+    (<ForgotPassword as ServerFn>::PATH, Access::Public),
+    (<ResetLinkState as ServerFn>::PATH, Access::Public),
+    (<ResetPassword as ServerFn>::PATH, Access::Public),
+    (<EmailLinkState as ServerFn>::PATH, Access::Public),
+    (<VerifyEmail as ServerFn>::PATH, Access::Public),
+    (<SignupOpen as ServerFn>::PATH, Access::Public),
+    (<SignUp as ServerFn>::PATH, Access::Public),
+    (<ResendVerification as ServerFn>::PATH, Access::SignedIn),
+    (<ChangeEmail as ServerFn>::PATH, Access::SignedIn),
     (<ChangePassword as ServerFn>::PATH, Access::OwnPassword),
     (<ListSessions as ServerFn>::PATH, Access::SignedIn),
     (<RevokeSession as ServerFn>::PATH, Access::SignedIn),

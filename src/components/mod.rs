@@ -1,7 +1,9 @@
 //! Views and state reused by several pages.
 
 pub mod change_password;
+pub mod email_address;
 pub mod forbidden;
 pub mod layout;
+pub mod link_page;
 pub mod session;
 pub mod with_user;

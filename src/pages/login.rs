@@ -6,10 +6,26 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::Login;
+use crate::api::{Login, signup_open};
 use crate::error::AppError;
+
+/// What the page says first, from the `reason` its link carries (a fixed set: anyone can
+/// write a link, so no text comes from it).
+fn notice(reason: Option<&str>) -> Option<String> {
+    Some(match reason? {
+        "account_disabled" => AppError::AccountDisabled.to_string(),
+        "password_reset" => {
+            "Your password was changed, and every device was signed out. Sign in with the new password."
+                .to_owned()
+        }
+        "email_verified" => "Your e-mail address is confirmed. Sign in to continue.".to_owned(),
+        "signed_up" => "Your account is ready. Sign in with the username and password you chose.".to_owned(),
+        _ => return None,
+    })
+}
 
 /// The sign-in page.
 #[component]
@@ -19,7 +35,8 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let account_disabled = move || query.read().get("reason").as_deref() == Some("account_disabled");
+    let notice = move || notice(query.read().get("reason").as_deref());
+    let signup = Resource::new(|| (), |()| signup_open());
     let pending = login.pending();
     let error = move || {
         login
@@ -34,9 +51,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card auth-card">
             <h1>"Sign in"</h1>
             <p class="lead">"Use your Gatehouse account to continue."</p>
-            <Show when=account_disabled>
-                <p class="notice" role="status">{AppError::AccountDisabled.to_string()}</p>
-            </Show>
+            {move || notice().map(|notice| view! { <p class="notice" role="status">{notice}</p> })}
             <ActionForm action=login attr:class="form" attr:aria-describedby="login-error">
                 <input type="hidden" name="next" value=next/>
                 <div class="field">
@@ -65,6 +80,14 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <p class="aside"><A href="/forgot-password">"Forgot your password?"</A></p>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    matches!(signup.await, Ok(true)).then(|| view! {
+                        <p class="aside">"New here? " <A href="/signup">"Create an account"</A></p>
+                    })
+                })}
+            </Suspense>
         </section>
     }
 }

@@ -1,4 +1,5 @@
-//! `/profile`: account details, the password change form, where the person is signed in and
+//! `/profile`: account details, the e-mail address (confirmed or not, and its change), the
+//! password change form, where the person is signed in and
 //! their recent account activity.
 
 use leptos::prelude::*;
@@ -9,6 +10,7 @@ use crate::api::{
     recent_activity,
 };
 use crate::components::change_password::ChangePasswordForm;
+use crate::components::email_address::EmailAddress;
 use crate::components::with_user::WithUser;
 
 /// The signed-in user's own account.
@@ -24,8 +26,6 @@ pub fn ProfilePage() -> impl IntoView {
                     <dd>{user.username.clone()}</dd>
                     <dt>"Full name"</dt>
                     <dd>{user.full_name.clone().unwrap_or_else(|| "—".to_owned())}</dd>
-                    <dt>"E-mail"</dt>
-                    <dd>{user.email.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                     <dt>"Role"</dt>
                     <dd>{if user.admin { "Administrator" } else { "User" }}</dd>
                     <dt>"Member since"</dt>
@@ -34,8 +34,9 @@ pub fn ProfilePage() -> impl IntoView {
                     <dd>{user.signed_in_at.clone()}</dd>
                 </dl>
             </section>
-            <section class="card">
-                <h2>"Change your password"</h2>
+            <EmailAddress user=user.clone()/>
+            <section class="card" aria-labelledby="password-heading">
+                <h2 id="password-heading">"Change your password"</h2>
                 <ChangePasswordForm/>
             </section>
             <SessionsList/>

@@ -181,6 +181,32 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Send mail through this SMTP server: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required;
+    /// add ?tls=none only for a server on this machine) or smtps://... (TLS from the start).
+    #[arg(long, env = "GATEHOUSE_SMTP_URL", value_name = "URL", value_parser = SmtpUrl::parse, conflicts_with = "mail_dir")]
+    pub smtp_url: Option<SmtpUrl>,
+
+    /// Write each message as a .eml file into this directory instead of sending it (for
+    /// development and tests).
+    #[arg(long, env = "GATEHOUSE_MAIL_DIR", value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
+
+    /// The sender of the site's mail, e.g. "Example <no-reply@example.com>".
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+
+    /// The site's name in page titles' place in mail: "Reset your <SITE> password".
+    #[arg(long, env = "GATEHOUSE_SITE_NAME", default_value = DEFAULT_SITE_NAME, value_name = "NAME")]
+    pub site_name: String,
+
+    /// How long a mailed link (password reset, address check, sign-up) works.
+    #[arg(long, env = "GATEHOUSE_EMAIL_LINK_TTL", default_value = "30m", value_name = "DURATION", value_parser = parse_duration)]
+    pub email_link_ttl: Duration,
+
+    /// Let anyone create an account at /signup (usable once its e-mail address is confirmed).
+    #[arg(long, env = "GATEHOUSE_ALLOW_SIGNUP")]
+    pub allow_signup: bool,
+
     /// Create the tutorial's demo users (johndoe, and alice disabled; password "password1") when
     /// missing. Only allowed on a loopback address.
     #[arg(long, env = "GATEHOUSE_DEMO")]
@@ -298,8 +324,107 @@ pub struct Settings {
     pub metrics_addr: Option<SocketAddr>,
     /// Audit events older than this are deleted.
     pub audit_retention: Duration,
+    /// How mail is sent, and what it says the site is.
+    pub mail: MailSettings,
+    /// Anyone may create an account at `/signup`.
+    pub allow_signup: bool,
     /// Not a flag: the system clock, except in tests, which move a manual one.
     pub clock: Clock,
+}
+
+/// How the site sends mail.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// The sender, as `--mail-from` says (checked when the mailer is made).
+    pub from: String,
+    pub site_name: String,
+    /// How long a mailed link works.
+    pub link_ttl: Duration,
+    /// Not a flag: the pause after a failed delivery, doubled after each (tests shorten it).
+    pub first_retry_pause: Duration,
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    Smtp(SmtpUrl),
+    Dir(PathBuf),
+    /// Nowhere but the log.
+    Log,
+}
+
+/// The site's name when `--site-name` is not given.
+pub const DEFAULT_SITE_NAME: &str = "Gatehouse";
+
+impl MailSettings {
+    /// No mail configured: messages go to the log.
+    pub fn to_log() -> Self {
+        Self {
+            transport: MailTransport::Log,
+            from: format!("{DEFAULT_SITE_NAME} <no-reply@localhost>"),
+            site_name: DEFAULT_SITE_NAME.to_owned(),
+            link_ttl: Duration::from_secs(30 * 60),
+            first_retry_pause: Duration::from_secs(2),
+        }
+    }
+}
+
+/// `--smtp-url`: it may carry a password, so it is never printed (its `Debug` shows the host).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    /// As lettre reads it: `smtp://` without a `tls` parameter means plain text there, so
+    /// STARTTLS is asked for explicitly.
+    lettre_url: String,
+    host: String,
+}
+
+impl SmtpUrl {
+    /// `smtp://[USER:PASSWORD@]HOST[:PORT][?tls=required|opportunistic|none]` (STARTTLS
+    /// required unless said otherwise) or `smtps://...` (TLS from the first byte).
+    ///
+    /// # Errors
+    /// A message saying what is wrong, never repeating the URL (it may hold a password).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let uri: Uri = raw.parse().map_err(|_| "--smtp-url is not a URL".to_owned())?;
+        let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
+        let Some(authority) = uri.authority() else {
+            return Err("--smtp-url needs a host, e.g. smtp://mail.example.com:587".into());
+        };
+        let host = authority.host().to_owned();
+        let tls = uri.query().and_then(|query| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("tls="))
+                .map(str::to_owned)
+        });
+        let base = raw.split('?').next().unwrap_or(raw);
+        let lettre_url = match (scheme.as_deref(), tls.as_deref()) {
+            (Some("smtp"), None | Some("required")) => format!("{base}?tls=required"),
+            (Some("smtp"), Some("opportunistic")) => format!("{base}?tls=opportunistic"),
+            // lettre's plain SMTP: no `tls` parameter at all.
+            (Some("smtp"), Some("none")) => base.to_owned(),
+            (Some("smtps"), None) => base.to_owned(),
+            (Some("smtp" | "smtps"), Some(other)) => {
+                return Err(format!(
+                    "--smtp-url: tls={other} is not one of required, opportunistic, none"
+                ));
+            }
+            _ => return Err("--smtp-url starts with smtp:// (STARTTLS) or smtps:// (TLS)".into()),
+        };
+        Ok(Self { lettre_url, host })
+    }
+
+    /// The URL in lettre's spelling.
+    pub fn for_lettre(&self) -> &str {
+        &self.lettre_url
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmtpUrl({}, credentials hidden)", self.host)
+    }
 }
 
 /// The PEM files of `--tls-cert` and `--tls-key`.
@@ -329,6 +454,8 @@ impl Settings {
             max_sessions_per_user: DEFAULT_MAX_SESSIONS_PER_USER,
             metrics_addr: None,
             audit_retention: Duration::from_secs(365 * 24 * 60 * 60),
+            mail: MailSettings::to_log(),
+            allow_signup: false,
             clock: Clock::system(),
         }
     }
@@ -354,6 +481,20 @@ impl Settings {
             max_sessions_per_user: args.max_sessions_per_user,
             metrics_addr: args.metrics_addr,
             audit_retention: args.audit_retention,
+            mail: MailSettings {
+                transport: match (args.smtp_url, args.mail_dir) {
+                    (Some(url), _) => MailTransport::Smtp(url),
+                    (None, Some(dir)) => MailTransport::Dir(dir),
+                    (None, None) => MailTransport::Log,
+                },
+                from: args
+                    .mail_from
+                    .unwrap_or_else(|| format!("{} <no-reply@localhost>", args.site_name)),
+                site_name: args.site_name,
+                link_ttl: args.email_link_ttl,
+                ..MailSettings::to_log()
+            },
+            allow_signup: args.allow_signup,
             clock: Clock::system(),
         }
     }
@@ -670,6 +811,68 @@ mod tests {
         assert!(
             matches!(store.database, DatabaseLocation::SqliteFile(ref path) if path == Path::new("/tmp/x/gatehouse.db"))
         );
+    }
+
+    #[test]
+    fn smtp_urls_ask_for_starttls_unless_told_otherwise_and_never_show_their_password() {
+        let url = SmtpUrl::parse("smtp://mailer:s3cret@mail.example.com:587").unwrap();
+        assert_eq!(
+            url.for_lettre(),
+            "smtp://mailer:s3cret@mail.example.com:587?tls=required"
+        );
+        let shown = format!("{url:?}");
+        assert!(
+            shown.contains("mail.example.com") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert_eq!(
+            SmtpUrl::parse("smtp://127.0.0.1:1025?tls=none")
+                .unwrap()
+                .for_lettre(),
+            "smtp://127.0.0.1:1025"
+        );
+        assert_eq!(
+            SmtpUrl::parse("smtp://h:25?tls=opportunistic")
+                .unwrap()
+                .for_lettre(),
+            "smtp://h:25?tls=opportunistic"
+        );
+        assert_eq!(SmtpUrl::parse("smtps://h").unwrap().for_lettre(), "smtps://h");
+        for bad in ["http://h", "smtp://h?tls=maybe", "smtp:///nohost", "not a url"] {
+            let error = SmtpUrl::parse(bad).unwrap_err();
+            assert!(!error.contains("s3cret"), "{error}");
+        }
+    }
+
+    #[test]
+    fn mail_settings_follow_the_flags() {
+        let cli = Cli::try_parse_from([
+            "gatehouse",
+            "serve",
+            "--mail-dir",
+            "/tmp/mail",
+            "--site-name",
+            "Example",
+            "--allow-signup",
+            "--email-link-ttl",
+            "10m",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve")
+        };
+        let settings = Settings::from_args(args);
+        assert!(matches!(&settings.mail.transport, MailTransport::Dir(dir) if dir == Path::new("/tmp/mail")));
+        assert_eq!(settings.mail.from, "Example <no-reply@localhost>");
+        assert_eq!(settings.mail.link_ttl, Duration::from_secs(600));
+        assert!(settings.allow_signup);
+        assert!(
+            Cli::try_parse_from(["gatehouse", "serve", "--mail-dir", "d", "--smtp-url", "smtp://h"]).is_err()
+        );
+        assert!(matches!(
+            Settings::new("127.0.0.1:0".parse().unwrap(), "d").mail.transport,
+            MailTransport::Log
+        ));
     }
 
     #[test]

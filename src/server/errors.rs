@@ -94,7 +94,7 @@ pub fn status_of(error: &AppError) -> StatusCode {
         | AppError::NotPermitted
         | AppError::AdminRequired
         | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
-        AppError::Invalid(Problem::UnknownUser) => StatusCode::NOT_FOUND,
+        AppError::Invalid(Problem::UnknownUser | Problem::SignupClosed) => StatusCode::NOT_FOUND,
         AppError::Invalid(Problem::UsernameTaken | Problem::LastAdmin) => StatusCode::CONFLICT,
         AppError::WrongCurrentPassword | AppError::Invalid(_) | AppError::Request => StatusCode::BAD_REQUEST,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -13,7 +13,10 @@ use crate::server::state::AppState;
 /// A store slower than this counts as down: a balancer should try another instance.
 const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// 200 `{"status":"ok"}` when the store answers in time, else 503 `{"status":"unavailable"}`.
+/// 200 `{"status":"ok", ...}` when the store answers in time, else 503
+/// `{"status":"unavailable", ...}`. The body also counts this process's mail (pending, sent,
+/// failed tries, given up): a mail server that fails does not make the site unhealthy, but an
+/// operator should see it.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let (status, body) = match tokio::time::timeout(STORE_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ok"),
@@ -32,6 +35,6 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({ "status": body })),
+        Json(json!({ "status": body, "mail": state.mailer.counts() })),
     )
 }

@@ -4,7 +4,6 @@
 //! administrator exists, `/setup` is "not found". No account ever has a default password.
 
 use leptos::prelude::expect_context;
-use secrecy::SecretString;
 
 use crate::api::{AuditAction, SetupState};
 use crate::domain::Password;
@@ -12,8 +11,10 @@ use crate::error::{AppError, Problem};
 use crate::server::admin::{self, AdminError};
 use crate::server::audit::pages::acting;
 use crate::server::audit::{Actor, record};
-use crate::server::auth::actions::{redirect, request_cookies, request_origin, start_browser_session};
-use crate::server::auth::{password, refresh};
+use crate::server::auth::actions::{
+    chosen_password, redirect, request_cookies, request_origin, start_browser_session,
+};
+use crate::server::auth::refresh;
 use crate::server::errors::internal;
 use crate::server::random::random_hex;
 use crate::server::state::AppState;
@@ -73,14 +74,10 @@ pub async fn complete(
     confirm_password: Password,
 ) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
-    if new_password.expose() != confirm_password.expose() {
-        return Err(AppError::Invalid(Problem::ConfirmationDiffers));
-    }
+    let secret = chosen_password(&new_password, &confirm_password)?;
     let username = admin::parse_username(&username).map_err(AppError::Invalid)?;
     let full_name = admin::parse_full_name(full_name.as_deref()).map_err(AppError::Invalid)?;
     let email = admin::parse_email(email.as_deref()).map_err(AppError::Invalid)?;
-    let secret = SecretString::from(new_password.expose());
-    password::check_policy(&secret).map_err(|weak| AppError::Invalid(weak.into()))?;
     // Checked before hashing, so a dead link costs no argon2; checked again when spent.
     let token_hash = refresh::hash(&token);
     if !state

@@ -36,6 +36,7 @@ use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings, TlsFiles};
 use crate::server::errors::server_function_errors;
 use crate::server::files::create_private_dir;
+use crate::server::mail::Mailer;
 use crate::server::metrics::{self, Metrics};
 use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
 use crate::server::state::{AppState, Shared};
@@ -87,6 +88,7 @@ impl Application {
             .await?
             .with_clock(settings.clock.clone());
         let passwords = Passwords::new();
+        let mailer = Mailer::new(&settings.mail)?;
         if settings.demo {
             demo::seed_users(&store, &passwords).await?;
         }
@@ -119,6 +121,7 @@ impl Application {
             passwords,
             signing_key: Arc::new(signing_key),
             settings: Arc::new(settings),
+            mailer,
             metrics,
         });
         let setup_link = setup::offer_link(&state).await?;
@@ -205,6 +208,8 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        // A reset link asked for just before stopping still goes out.
+        self.state.mailer.drain(MAIL_DRAIN_LIMIT).await;
         self.state.store.close().await;
         tracing::info!("Gatehouse stopped");
         Ok(())
@@ -367,8 +372,14 @@ fn is_public_resource(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/openapi.json"
 }
 
+/// How long a stopping server waits for mail still being delivered.
+const MAIL_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// How often ended sessions and spent refresh tokens are deleted.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Expired mailed links are kept this long, so that following one says "expired", not "unknown".
+const EMAIL_LINKS_KEPT: time::Duration = time::Duration::DAY;
 
 /// Keeps the store from growing without bound: deletes what can never be used again. A failed
 /// round is logged and tried again at the next one.
@@ -381,6 +392,11 @@ async fn purge_periodically(store: Store, clock: Clock, audit_retention: std::ti
                 tracing::info!(sessions, refresh_tokens, "purged ended sessions")
             }
             Err(error) => tracing::warn!(error = format!("{error:#}"), "purging ended sessions failed"),
+        }
+        match store.purge_email_links(clock.now() - EMAIL_LINKS_KEPT).await {
+            Ok(0) => {}
+            Ok(links) => tracing::info!(links, "purged expired mailed links"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "purging mailed links failed"),
         }
         match store.purge_audit_events(clock.now() - audit_retention).await {
             Ok(0) => {}

@@ -10,6 +10,7 @@ use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::{password::Passwords, signing_key::SigningKey};
 use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings};
+use crate::server::mail::Mailer;
 use crate::server::metrics::Metrics;
 use crate::server::store::Store;
 
@@ -47,6 +48,8 @@ pub struct Shared {
     pub clock: Clock,
     /// The configured public URL, or `http://` + the bound address.
     pub public_url: PublicUrl,
+    /// Sends the site's mail in the background.
+    pub mailer: Mailer,
     /// Counted only when `--metrics-addr` is set.
     pub metrics: Option<Arc<Metrics>>,
 }

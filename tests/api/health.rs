@@ -10,6 +10,11 @@ async fn health_is_ok_when_the_store_answers() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    assert_eq!(
+        body["mail"],
+        serde_json::json!({ "pending": 0, "sent": 0, "failed_attempts": 0, "given_up": 0 }),
+        "mail is counted for operators"
+    );
 }
 
 #[tokio::test]
@@ -19,6 +24,8 @@ async fn health_is_503_when_the_store_is_gone() {
     app.state.store.close().await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status(), 503);
-    let body = response.text().await.unwrap();
-    assert_eq!(body, r#"{"status":"unavailable"}"#, "no internals in the answer");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    let fields: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["mail", "status"], "no internals in the answer: {body}");
 }

@@ -11,6 +11,7 @@ mod database;
 mod health;
 mod helpers;
 mod instances;
+mod mail;
 mod metrics;
 mod oauth;
 mod pages;

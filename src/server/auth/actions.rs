@@ -103,7 +103,7 @@ pub async fn start_browser_session(
 }
 
 /// The 429 for a throttled attempt, asking for whole seconds, rounded up.
-fn too_many_attempts(wait: std::time::Duration) -> AppError {
+pub fn too_many_attempts(wait: std::time::Duration) -> AppError {
     AppError::TooManyAttempts {
         retry_after: retry_after_seconds(wait),
     }
@@ -216,6 +216,19 @@ pub fn request_cookies() -> Result<Cookies, AppError> {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<Cookies>().cloned())
         .ok_or_else(|| internal(anyhow::anyhow!("the cookie layer is missing from the router")))
+}
+
+/// The new password a form chose: typed twice alike, and within the password policy.
+///
+/// # Errors
+/// [`Problem::ConfirmationDiffers`], or the policy's problem.
+pub fn chosen_password(new: &Password, confirm: &Password) -> Result<SecretString, AppError> {
+    if new.expose() != confirm.expose() {
+        return Err(AppError::Invalid(Problem::ConfirmationDiffers));
+    }
+    let secret = SecretString::from(new.expose());
+    password::check_policy(&secret).map_err(|weak| AppError::Invalid(weak.into()))?;
+    Ok(secret)
 }
 
 /// Redirects to a path of this site, as 303 See Other for a plain form post (the browser then

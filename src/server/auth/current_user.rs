@@ -240,6 +240,7 @@ pub async fn summary() -> Result<Option<UserSummary>, AppError> {
         username: user.username.clone(),
         full_name: user.full_name.clone(),
         email: user.email.clone(),
+        email_verified: user.email_verified,
         admin: user.admin,
         must_change_password: user.must_change_password,
         signed_in_at: human_time(session.created_at).map_err(internal)?,

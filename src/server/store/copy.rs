@@ -120,7 +120,9 @@ impl Store {
         on_pool!(target, pool => {
             let mut tx = pool.begin().await.context("Failed to begin a transaction on the target")?;
             // Children first, though the cascades would do it: the order reads like the schema.
-            for table in ["audit_events", "sign_in_attempts", "refresh_tokens", "items", "sessions", "users"] {
+            // Mailed links and mail requests are not copied: they live for minutes, and a
+            // person whose link stopped working asks for another.
+            for table in ["email_links", "mail_requests", "audit_events", "sign_in_attempts", "refresh_tokens", "items", "sessions", "users"] {
                 sqlx::query(&format!("DELETE FROM {table}"))
                     .execute(&mut *tx)
                     .await
@@ -135,8 +137,8 @@ impl Store {
                 for user in &users {
                     sqlx::query(
                         "INSERT INTO users (id, username, full_name, email, password_hash, disabled, admin, \
-                                            token_version, created_at, updated_at, must_change_password) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                            token_version, created_at, updated_at, must_change_password, email_verified) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(user.id)
                     .bind(&user.username)
@@ -149,6 +151,7 @@ impl Store {
                     .bind(user.created_at)
                     .bind(user.updated_at)
                     .bind(user.must_change_password)
+                    .bind(user.email_verified)
                     .execute(&mut *tx)
                     .await
                     .context("Failed to copy a user")?;

@@ -22,6 +22,7 @@ macro_rules! on_pool {
 mod attempts;
 mod audit;
 pub mod copy;
+mod email_links;
 mod items;
 pub mod scratch;
 mod session_cache;
@@ -43,6 +44,7 @@ use sqlx::sqlite::{
 
 pub use attempts::AttemptHistory;
 pub use audit::{AuditPage, AuditQuery, AuditRow, NewAuditEvent};
+pub use email_links::{EmailLinkRow, LinkError, LinkPurpose, MailRequestCounts, NewEmailLink};
 pub use items::ItemRow;
 pub use sessions::{ClientKind, RefreshTokenRow, SessionOrigin, SessionRow};
 pub use setup::SetupError;

@@ -26,6 +26,8 @@ pub struct UserRow {
     /// The password was set by an administrator: the person must choose their own before
     /// reaching any other page.
     pub must_change_password: bool,
+    /// The address was proved by following a link mailed to it.
+    pub email_verified: bool,
 }
 
 impl UserRow {
@@ -48,6 +50,7 @@ impl UserRow {
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
             must_change_password: false,
+            email_verified: false,
         }
     }
 }
@@ -87,7 +90,7 @@ enum GuardedChange {
 /// Counts the active administrators.
 const ACTIVE_ADMINS: &str = "SELECT count(*) FROM users WHERE admin AND NOT disabled";
 
-pub(super) const USER_COLUMNS: &str = "id, username, full_name, email, password_hash, disabled, admin, token_version, created_at, updated_at, must_change_password";
+pub(super) const USER_COLUMNS: &str = "id, username, full_name, email, password_hash, disabled, admin, token_version, created_at, updated_at, must_change_password, email_verified";
 
 impl Store {
     /// Creates a user.
@@ -232,7 +235,8 @@ impl Store {
         Ok(user)
     }
 
-    /// Replaces a user's full name and email.
+    /// Replaces a user's full name and email. A changed address is no longer verified: the
+    /// administrator typed it, nobody proved it.
     ///
     /// # Errors
     /// [`StoreError::UnknownUser`] when nobody has that name.
@@ -245,7 +249,8 @@ impl Store {
     ) -> Result<UserRow, StoreError> {
         let user = on_pool!(self, pool => {
             sqlx::query_as::<_, UserRow>(&format!(
-                "UPDATE users SET full_name = $1, email = $2, updated_at = $3 \
+                "UPDATE users SET full_name = $1, email = $2, updated_at = $3, \
+                 email_verified = email_verified AND COALESCE(lower(email) = lower($2), false) \
                  WHERE lower(username) = lower($4) RETURNING {USER_COLUMNS}"
             ))
             .bind(full_name.map(FullName::as_str))

@@ -1,0 +1,88 @@
+// What mail unlocks, through real SMTP to the sink: a forgotten password reset from the login
+// page, a used link saying so, sign-up confirmed by mail, and an address change on the profile.
+import { expect, test } from '@playwright/test';
+import { DashboardPage, LoginPage } from './fixtures/pages';
+import { linkIn, newAddress, waitForMail } from './fixtures/mailbox';
+import { PASSWORD, createUserWithEmail, newName } from './fixtures/users';
+
+const NEW_PASSWORD = 'a new passphrase for mail';
+
+test('a forgotten password is reset through the mailed link, which then says it was used', async ({ page }) => {
+  const address = newAddress('forgot');
+  const user = createUserWithEmail(address);
+  await new LoginPage(page).goto();
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
+  await page.getByLabel('Username or e-mail address').fill(address);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.getByRole('status')).toContainText('If an account matches, we sent a link');
+
+  const [mail] = await waitForMail(address);
+  expect(mail.subject).toContain('Reset your');
+  const link = linkIn(mail);
+  await page.goto(link);
+  await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+  await expect(page.getByText(user.username)).toBeVisible();
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page).toHaveURL('/login?reason=password_reset');
+  await expect(new LoginPage(page).notice()).toContainText('Your password was changed');
+
+  await new LoginPage(page).signIn(user, NEW_PASSWORD);
+  await expect(new DashboardPage(page).greeting(user)).toBeVisible();
+  const [, notice] = await waitForMail(address, 2);
+  expect(notice.subject).toContain('password was changed');
+
+  await page.goto(link);
+  await expect(page.getByRole('alert')).toContainText('This link was already used');
+});
+
+test('signing up creates the account once the mailed link is followed', async ({ page }) => {
+  const address = newAddress('signup');
+  const user = newName();
+  await new LoginPage(page).goto();
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await expect(page.getByRole('heading', { name: 'Create an account' })).toBeVisible();
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('E-mail address').fill(address);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Repeat the password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('status')).toContainText('Check your mail');
+
+  const [mail] = await waitForMail(address);
+  await page.goto(linkIn(mail));
+  await expect(page.getByText(`Confirm ${address} to create the account ${user.username}.`)).toBeVisible();
+  await page.getByRole('button', { name: 'Confirm and create my account' }).click();
+  await expect(page).toHaveURL('/login?reason=signed_up');
+  await expect(new LoginPage(page).notice()).toContainText('Your account is ready');
+  await new LoginPage(page).signIn({ username: user.username, fullName: user.username });
+  await expect(new DashboardPage(page).greeting({ username: user.username, fullName: user.username })).toBeVisible();
+});
+
+test('a new address on the profile takes effect once its mailed link is followed', async ({ page }) => {
+  const old = newAddress('old');
+  const fresh = newAddress('new');
+  const user = createUserWithEmail(old);
+  await new LoginPage(page).goto('/profile');
+  await new LoginPage(page).signIn(user);
+  const section = page.getByRole('region', { name: 'E-mail address' });
+  await expect(section.getByText(old)).toBeVisible();
+  await expect(section.getByText('Not confirmed')).toBeVisible();
+
+  await section.getByLabel('New e-mail address').fill(fresh);
+  await section.getByLabel('Your password, to confirm').fill(PASSWORD);
+  await section.getByRole('button', { name: 'Send a confirmation link' }).click();
+  await expect(section.getByText(`We sent a link to ${fresh}`)).toBeVisible();
+  const [notice] = await waitForMail(old);
+  expect(notice.text).toContain(fresh);
+
+  const [mail] = await waitForMail(fresh);
+  await page.goto(linkIn(mail));
+  await page.getByRole('button', { name: 'Confirm this address' }).click();
+  await expect(page).toHaveURL('/profile?notice=email_verified');
+  await expect(section.getByText('Your e-mail address is confirmed.')).toBeVisible();
+  await expect(section.getByText(fresh)).toBeVisible();
+  await expect(section.getByText('Confirmed', { exact: true })).toBeVisible();
+});

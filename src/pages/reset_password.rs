@@ -1,0 +1,68 @@
+//! `/reset-password?token=...`: the page a reset link opens. The link is checked before the
+//! form is shown; setting the password spends it and goes to the sign-in page, so the token
+//! leaves the address bar, and the page sends no `Referer` (`Referrer-Policy: no-referrer`).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{LinkState, ResetPassword, reset_link_state};
+use crate::components::link_page::{DeadLink, no_referrer};
+
+/// The reset page.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    no_referrer();
+    let query = use_query_map();
+    let token = move || query.with(|query| query.get("token").unwrap_or_default());
+    let link = Resource::new(token, reset_link_state);
+    view! {
+        <Title text="Choose a new password"/>
+        <section class="card auth-card">
+            <h1>"Choose a new password"</h1>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match link.await {
+                        Ok(LinkState::Ready { username, .. }) => view! { <ResetForm token=token() username/> }.into_any(),
+                        Ok(state) => view! {
+                            <DeadLink state/>
+                            <p class="aside"><A href="/forgot-password">"Ask for a new link"</A></p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ResetForm(token: String, username: String) -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let pending = action.pending();
+    view! {
+        <p class="lead">"For the account " <strong>{username.clone()}</strong> ". Every device signed in to it will be signed out."</p>
+        <ActionForm action=action attr:class="form">
+            <input type="hidden" name="token" value=token/>
+            // For password managers: which account this new password belongs to.
+            <input type="text" value=username autocomplete="username" hidden readonly aria-hidden="true"/>
+            <div class="field">
+                <label for="reset-password">"New password"</label>
+                <input id="reset-password" name="new_password" type="password" autocomplete="new-password" required
+                    minlength="8" maxlength="1024" aria-describedby="reset-password-rules" autofocus/>
+                <p id="reset-password-rules" class="hint">"At least 8 characters. Long passphrases are welcome; common passwords are refused."</p>
+            </div>
+            <div class="field">
+                <label for="reset-confirm">"Repeat the new password"</label>
+                <input id="reset-confirm" name="confirm_password" type="password" autocomplete="new-password" required/>
+            </div>
+            <p class="form-error" aria-live="assertive">
+                {move || action.value().get().and_then(Result::err).map(|error| error.to_string())}
+            </p>
+            <button type="submit" class="button wide" disabled=pending>
+                {move || if pending.get() { "Saving…" } else { "Set the new password" }}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,71 @@
+//! `/verify-email?token=...`: the page an address link opens (a new or unconfirmed address of
+//! an account, or a sign-up's). Confirming is a button, not the visit: mail scanners that
+//! open every link must not spend it. Afterwards the page goes on (to the profile or the
+//! sign-in page), and it sends no `Referer`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{LinkState, VerifyEmail, email_link_state};
+use crate::components::link_page::{DeadLink, no_referrer};
+
+/// The address confirmation page.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    no_referrer();
+    let query = use_query_map();
+    let token = move || query.with(|query| query.get("token").unwrap_or_default());
+    let link = Resource::new(token, email_link_state);
+    view! {
+        <Title text="Confirm your e-mail address"/>
+        <section class="card auth-card">
+            <h1>"Confirm your e-mail address"</h1>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match link.await {
+                        Ok(LinkState::Ready { username, email, signup }) => {
+                            view! { <ConfirmForm token=token() username email signup/> }.into_any()
+                        }
+                        Ok(state) => view! {
+                            <DeadLink state/>
+                            <p class="aside">
+                                "Signed in? Your profile can send a new link. Signing up? "
+                                <A href="/signup">"Start again"</A>"."
+                            </p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ConfirmForm(token: String, username: String, email: String, signup: bool) -> impl IntoView {
+    let action = ServerAction::<VerifyEmail>::new();
+    let pending = action.pending();
+    let lead = if signup {
+        format!("Confirm {email} to create the account {username}.")
+    } else {
+        format!("Confirm {email} as the address of the account {username}.")
+    };
+    view! {
+        <p class="lead">{lead}</p>
+        <ActionForm action=action attr:class="form">
+            <input type="hidden" name="token" value=token/>
+            <p class="form-error" aria-live="assertive">
+                {move || action.value().get().and_then(Result::err).map(|error| error.to_string())}
+            </p>
+            <button type="submit" class="button wide" disabled=pending>
+                {move || match (pending.get(), signup) {
+                    (true, _) => "Confirming…",
+                    (false, true) => "Confirm and create my account",
+                    (false, false) => "Confirm this address",
+                }}
+            </button>
+        </ActionForm>
+    }
+}
