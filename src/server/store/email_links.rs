@@ -6,7 +6,7 @@ use anyhow::Context;
 use time::OffsetDateTime;
 
 use super::users::USER_COLUMNS;
-use super::{Store, StoreError, UserRow, is_unique_violation};
+use super::{Pool, Store, StoreError, UserRow, is_unique_violation};
 use crate::server::auth::password::PasswordHash;
 
 /// What a mailed link is for.
@@ -386,8 +386,20 @@ impl Store {
         recipient: Option<&str>,
         since: OffsetDateTime,
     ) -> Result<MailRequestCounts, StoreError> {
+        // Requests counted at the same moment must see each other: SQLite's one writer does
+        // that already (the INSERT takes the write lock first); PostgreSQL takes a lock.
+        let lock = match &self.pool {
+            Pool::Sqlite(_) => None,
+            Pool::Postgres(_) => Some("SELECT pg_advisory_xact_lock(7461526931)"),
+        };
         let counts = on_pool!(self, pool => {
             let mut transaction = pool.begin().await.context("Failed to begin a transaction")?;
+            if let Some(lock) = lock {
+                sqlx::query(lock)
+                    .execute(&mut *transaction)
+                    .await
+                    .context("Failed to lock the mail requests")?;
+            }
             sqlx::query("INSERT INTO mail_requests (at, ip_address, user_id, recipient) VALUES ($1, $2, $3, $4)")
                 .bind(self.clock.now())
                 .bind(ip_address)
