@@ -132,17 +132,13 @@ async fn wait_for_mail(address: &str, count: usize) -> Vec<Arrived> {
     }
 }
 
-/// Waits until the app has no mail and no mail-bound request in flight; returns its counts.
+/// Waits until the app has no mail and no mail-bound request in flight (the mailer signals
+/// each end); returns its counts.
 async fn settled(app: &TestApp) -> MailCounts {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let counts = app.state.mailer.counts();
-        if counts.pending == 0 {
-            return counts;
-        }
-        assert!(Instant::now() < deadline, "mail still pending: {counts:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    app.state.mailer.drain(Duration::from_secs(30)).await;
+    let counts = app.state.mailer.counts();
+    assert_eq!(counts.pending, 0, "mail still pending: {counts:?}");
+    counts
 }
 
 async fn forgot(app: &TestApp, identifier: &str) -> reqwest::Response {

@@ -142,13 +142,8 @@ impl Mailer {
                 return;
             }
         };
-        self.0.stats.pending.fetch_add(1, Ordering::Relaxed);
         let mailer = self.clone();
-        tokio::spawn(async move {
-            mailer.deliver(&mail, &message).await;
-            mailer.0.stats.pending.fetch_sub(1, Ordering::Relaxed);
-            mailer.0.ended.notify_waiters();
-        });
+        self.in_background(async move { mailer.deliver(&mail, &message).await });
     }
 
     /// Runs `job` (work that ends in mail: a lookup, a throttle check, a stored link) in the

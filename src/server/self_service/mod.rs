@@ -195,8 +195,27 @@ fn mailbox(email: &str) -> Option<Mailbox> {
     }
 }
 
+/// Where the link with `token` stands, for a page that takes links of `purposes`.
+///
+/// # Errors
+/// Only when the store fails.
+pub async fn link_state(
+    state: &AppState,
+    token: &str,
+    purposes: &[LinkPurpose],
+) -> Result<LinkState, AppError> {
+    match state.store.live_email_link(&refresh::hash(token), purposes).await {
+        Ok(link) => Ok(LinkState::Ready {
+            signup: link.purpose() == Some(LinkPurpose::Signup),
+            username: link.username,
+            email: link.email,
+        }),
+        Err(error) => link_state_of(&error).ok_or_else(|| link_problem(error)),
+    }
+}
+
 /// What a page shows for a link that does nothing.
-pub fn link_state_of(error: &LinkError) -> Option<LinkState> {
+fn link_state_of(error: &LinkError) -> Option<LinkState> {
     match error {
         LinkError::Unknown | LinkError::Refused => Some(LinkState::Invalid),
         LinkError::Used => Some(LinkState::Used),

@@ -8,7 +8,7 @@
 
 use leptos::prelude::expect_context;
 
-use super::{LinkTarget, link_problem, link_state_of, may_send, send_link, send_notice};
+use super::{LinkTarget, link_problem, may_send, send_link, send_notice};
 use crate::api::{AuditAction, LinkState};
 use crate::domain::Password;
 use crate::error::{AppError, Problem};
@@ -84,19 +84,7 @@ async fn mail_reset_links(state: &AppState, acting: &Acting, identifier: &str) -
 
 /// See [`crate::api::reset_link_state`].
 pub async fn link_state(token: String) -> Result<LinkState, AppError> {
-    let state = expect_context::<AppState>();
-    match state
-        .store
-        .live_email_link(&refresh::hash(&token), &[LinkPurpose::Reset])
-        .await
-    {
-        Ok(link) => Ok(LinkState::Ready {
-            username: link.username,
-            email: link.email,
-            signup: false,
-        }),
-        Err(error) => link_state_of(&error).ok_or_else(|| link_problem(error)),
-    }
+    super::link_state(&expect_context::<AppState>(), &token, &[LinkPurpose::Reset]).await
 }
 
 /// See [`crate::api::reset_password`].

@@ -8,7 +8,7 @@
 
 use leptos::prelude::expect_context;
 
-use super::{LinkTarget, link_problem, link_state_of, may_send, send_link, send_notice, signup};
+use super::{LinkTarget, link_problem, may_send, send_link, send_notice, signup};
 use crate::api::{AuditAction, ChangeEmail, LinkState, ResendVerification};
 use crate::domain::{Email, Password};
 use crate::error::{AppError, Problem};
@@ -26,22 +26,12 @@ use crate::server::store::{LinkPurpose, UserRow};
 
 /// See [`crate::api::email_link_state`].
 pub async fn link_state(token: String) -> Result<LinkState, AppError> {
-    let state = expect_context::<AppState>();
-    match state
-        .store
-        .live_email_link(
-            &refresh::hash(&token),
-            &[LinkPurpose::Verify, LinkPurpose::Signup],
-        )
-        .await
-    {
-        Ok(link) => Ok(LinkState::Ready {
-            signup: link.purpose() == Some(LinkPurpose::Signup),
-            username: link.username,
-            email: link.email,
-        }),
-        Err(error) => link_state_of(&error).ok_or_else(|| link_problem(error)),
-    }
+    super::link_state(
+        &expect_context::<AppState>(),
+        &token,
+        &[LinkPurpose::Verify, LinkPurpose::Signup],
+    )
+    .await
 }
 
 /// See [`crate::api::verify_email`].
