@@ -15,8 +15,8 @@ use crate::components::layout::Layout;
 use crate::pages::{
     admin_audit::AdminAuditPage, admin_user::AdminUserPage, admin_users::AdminUsersPage,
     dashboard::DashboardPage, forgot_password::ForgotPasswordPage, login::LoginPage, not_found::NotFound,
-    password::PasswordPage, profile::ProfilePage, reset_password::ResetPasswordPage, setup::SetupPage,
-    signup::SignupPage, verify_email::VerifyEmailPage,
+    password::PasswordPage, profile::ProfilePage, reset_password::ResetPasswordPage,
+    second_step::SecondStepPage, setup::SetupPage, signup::SignupPage, verify_email::VerifyEmailPage,
 };
 
 /// The whole HTML document the server sends: head, hydration scripts and the app.
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     // Async: the server sends each page whole, once its data is in, so the pages
                     // read complete without JavaScript (streamed fragments need a script).
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("login/code") view=SecondStepPage ssr=SsrMode::Async/>
                     <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>

@@ -135,6 +135,20 @@ pub enum Problem {
     EmailAlreadyVerified,
     #[error("Enough mail was sent to this account for now. Try again in an hour.")]
     MailThrottled,
+    #[error(
+        "That code is not right, or it was used already. Type the 6-digit code your authenticator app shows now, or one of your recovery codes."
+    )]
+    CodeWrong,
+    #[error(
+        "Your sign-in took too long or was already finished. Sign in again with your username and password."
+    )]
+    SecondStepExpired,
+    #[error("Two-step sign-in is already on.")]
+    TwoStepAlreadyOn,
+    #[error("Two-step sign-in is off.")]
+    TwoStepOff,
+    #[error("Start again: press \"Turn on two-step sign-in\" and scan the new QR code.")]
+    TwoStepNotBegun,
 }
 
 /// " (reference <id>)" for a request id as this site makes them (a UUID), else nothing: a

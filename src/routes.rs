@@ -39,6 +39,7 @@ pub struct Page {
 pub const PAGES: &[Page] = &[
     Page { path: "/", access: Access::Public, nav: None },
     Page { path: "/login", access: Access::Public, nav: None },
+    Page { path: "/login/code", access: Access::Public, nav: None },
     Page { path: "/setup", access: Access::Public, nav: None },
     Page { path: "/forgot-password", access: Access::Public, nav: None },
     Page { path: "/reset-password", access: Access::Public, nav: None },

@@ -38,6 +38,8 @@ pub struct UserOverview {
     pub live_sessions: usize,
     /// When they last used a session, if ever.
     pub last_seen: Option<String>,
+    /// Their sign-in asks for a code after the password.
+    pub two_step: bool,
     /// The administrator is looking at their own account.
     pub is_you: bool,
 }
@@ -55,6 +57,9 @@ pub enum UserAction {
     EndSessions,
     /// Delete the account with its sessions and items (the audit trail stays).
     Delete,
+    /// Remove their two-step sign-in (after checking who they are some other way); every
+    /// session of theirs ends.
+    ResetTwoStep,
 }
 
 impl UserAction {
@@ -67,6 +72,9 @@ impl UserAction {
             Self::RevokeAdmin => "They are no longer an administrator.",
             Self::EndSessions => "Signed out everywhere.",
             Self::Delete => "Account deleted.",
+            Self::ResetTwoStep => {
+                "Two-step sign-in removed and signed out everywhere: they sign in with their password alone now."
+            }
         }
     }
 }

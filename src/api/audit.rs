@@ -36,11 +36,19 @@ pub enum AuditAction {
     EmailVerified,
     /// An account was created by signing up.
     SignedUp,
+    /// Two-step sign-in was turned on (or a try to turn it on failed).
+    TwoStepEnabled,
+    /// Its owner turned two-step sign-in off.
+    TwoStepDisabled,
+    /// An administrator (or the CLI) removed someone's two-step sign-in.
+    TwoStepReset,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRenewed,
 }
 
 impl AuditAction {
     /// Every action, in the order the filter offers them.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 23] = [
         Self::SignIn,
         Self::SignOut,
         Self::RefreshReuse,
@@ -60,6 +68,10 @@ impl AuditAction {
         Self::EmailChangeRequested,
         Self::EmailVerified,
         Self::SignedUp,
+        Self::TwoStepEnabled,
+        Self::TwoStepDisabled,
+        Self::TwoStepReset,
+        Self::RecoveryCodesRenewed,
     ];
 
     /// The stored name, also the filter's value: `sign_in`, `user_disabled`, ...
@@ -84,6 +96,10 @@ impl AuditAction {
             Self::EmailChangeRequested => "email_change_requested",
             Self::EmailVerified => "email_verified",
             Self::SignedUp => "signed_up",
+            Self::TwoStepEnabled => "two_step_enabled",
+            Self::TwoStepDisabled => "two_step_disabled",
+            Self::TwoStepReset => "two_step_reset",
+            Self::RecoveryCodesRenewed => "recovery_codes_renewed",
         }
     }
 
@@ -114,6 +130,10 @@ impl AuditAction {
             Self::EmailChangeRequested => "E-mail change asked for",
             Self::EmailVerified => "E-mail address confirmed",
             Self::SignedUp => "Signed up",
+            Self::TwoStepEnabled => "Two-step sign-in turned on",
+            Self::TwoStepDisabled => "Two-step sign-in turned off",
+            Self::TwoStepReset => "Two-step sign-in removed by an administrator",
+            Self::RecoveryCodesRenewed => "New recovery codes",
         }
     }
 }

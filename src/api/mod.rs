@@ -11,6 +11,7 @@ pub mod audit;
 pub mod self_service;
 pub mod session;
 pub mod setup;
+pub mod two_step;
 
 use leptos::server_fn::ServerFn;
 
@@ -33,6 +34,11 @@ pub use self_service::{
 };
 pub use session::{Login, Logout, login, logout};
 pub use setup::{CompleteSetup, SetupLinkState, SetupState, complete_setup, setup_link_state};
+pub use two_step::{
+    BeginTwoStep, ConfirmTwoStep, FinishSignIn, NewRecoveryCodes, TotpEnrolment, TurnOffTwoStep,
+    TwoStepStatus, TwoStepSummary, begin_two_step, confirm_two_step, finish_sign_in, new_recovery_codes,
+    turn_off_two_step, two_step_status,
+};
 
 use crate::routes::Access;
 
@@ -53,6 +59,13 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     (<VerifyEmail as ServerFn>::PATH, Access::Public),
     (<SignupOpen as ServerFn>::PATH, Access::Public),
     (<SignUp as ServerFn>::PATH, Access::Public),
+    // Guarded by the browser's half-finished sign-in (a right password, minutes ago).
+    (<FinishSignIn as ServerFn>::PATH, Access::Public),
+    (<TwoStepStatus as ServerFn>::PATH, Access::SignedIn),
+    (<BeginTwoStep as ServerFn>::PATH, Access::SignedIn),
+    (<ConfirmTwoStep as ServerFn>::PATH, Access::SignedIn),
+    (<NewRecoveryCodes as ServerFn>::PATH, Access::SignedIn),
+    (<TurnOffTwoStep as ServerFn>::PATH, Access::SignedIn),
     (<ResendVerification as ServerFn>::PATH, Access::SignedIn),
     (<ChangeEmail as ServerFn>::PATH, Access::SignedIn),
     (<ChangePassword as ServerFn>::PATH, Access::OwnPassword),

@@ -6,4 +6,5 @@ pub mod forbidden;
 pub mod layout;
 pub mod link_page;
 pub mod session;
+pub mod two_step;
 pub mod with_user;

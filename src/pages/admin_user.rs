@@ -112,6 +112,8 @@ fn Account(
                 <dd>{role}</dd>
                 <dt>"Password"</dt>
                 <dd>{if user.must_change_password { "Temporary: must be changed at the next sign-in" } else { "Chosen by the user" }}</dd>
+                <dt>"Two-step sign-in"</dt>
+                <dd>{if overview.two_step { "On" } else { "Off" }}</dd>
                 <dt>"Live sessions"</dt>
                 <dd>{overview.live_sessions}</dd>
                 <dt>"Last seen"</dt>
@@ -134,7 +136,11 @@ fn Account(
                     button("grant_admin", "Make administrator", "secondary").into_any()
                 }}
                 {button("end_sessions", "Sign out everywhere", "secondary")}
+                {overview.two_step.then(|| button("reset_two_step", "Remove two-step sign-in", "danger"))}
             </div>
+            {overview.two_step.then(|| view! {
+                <p class="hint">"Remove two-step sign-in only for someone who lost their phone and their recovery codes, once you are sure who they are: it signs them out everywhere."</p>
+            })}
             <p class="form-status" aria-live="polite">
                 {move || act.value().get().map(|outcome| match outcome {
                     Ok(action) => view! { <span class="success">{action.done()}</span> }.into_any(),

@@ -10,6 +10,7 @@ pub mod not_found;
 pub mod password;
 pub mod profile;
 pub mod reset_password;
+pub mod second_step;
 pub mod setup;
 pub mod signup;
 pub mod verify_email;

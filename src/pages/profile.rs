@@ -1,6 +1,6 @@
 //! `/profile`: account details, the e-mail address (confirmed or not, and its change), the
-//! password change form, where the person is signed in and
-//! their recent account activity.
+//! password change form, two-step sign-in, where the person is signed in and their recent
+//! account activity.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +11,7 @@ use crate::api::{
 };
 use crate::components::change_password::ChangePasswordForm;
 use crate::components::email_address::EmailAddress;
+use crate::components::two_step::TwoStepSignIn;
 use crate::components::with_user::WithUser;
 
 /// The signed-in user's own account.
@@ -39,6 +40,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <h2 id="password-heading">"Change your password"</h2>
                 <ChangePasswordForm/>
             </section>
+            <TwoStepSignIn/>
             <SessionsList/>
             <RecentActivity/>
         }/>

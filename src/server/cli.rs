@@ -12,6 +12,7 @@ use crate::api::AuditAction;
 use crate::domain::Username;
 use crate::server::audit::{Acting, record};
 use crate::server::auth::password::{self, Passwords};
+use crate::server::auth::two_step;
 use crate::server::config::{AuditArgs, AuditCommand, StoreSettings, UserAction, UserArgs};
 use crate::server::store::{AuditQuery, NewUser, Store, StoreError, UserRow};
 
@@ -104,6 +105,18 @@ async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
                 println!("Enabled {}.", user.username);
             } else {
                 println!("{} was already enabled.", user.username);
+            }
+        }
+        UserAction::ResetMfa { username } => {
+            let user = find_existing(store, &username).await?;
+            if two_step::reset(store, user.id).await? {
+                record(store, Acting::cli().event(AuditAction::TwoStepReset).about(&user)).await;
+                println!(
+                    "Removed the two-step sign-in of {}; their sessions have ended. They sign in with their password alone now.",
+                    user.username
+                );
+            } else {
+                println!("{} had no two-step sign-in; nothing changed.", user.username);
             }
         }
         UserAction::List { json } => {

@@ -287,6 +287,12 @@ pub enum UserAction {
         #[arg(value_parser = |raw: &str| Username::parse(raw))]
         username: Username,
     },
+    /// Remove a user's two-step sign-in (check who is asking some other way first) and end
+    /// their sessions: they sign in with their password alone, and may turn it on again.
+    ResetMfa {
+        #[arg(value_parser = |raw: &str| Username::parse(raw))]
+        username: Username,
+    },
     /// List all users.
     List {
         /// Print a JSON array instead of a table.

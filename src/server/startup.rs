@@ -292,6 +292,10 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
             "/api/admin/users/{username}/sessions",
             delete(admin::api::end_sessions),
         )
+        .route(
+            "/api/admin/users/{username}/two-step",
+            delete(admin::api::reset_two_step),
+        )
         .route("/openapi.json", get(move || std::future::ready(openapi)))
         .nest_service("/pkg", bundle.service());
     let for_browsers = Router::new()
@@ -397,6 +401,14 @@ async fn purge_periodically(store: Store, clock: Clock, audit_retention: std::ti
             Ok(0) => {}
             Ok(links) => tracing::info!(links, "purged expired mailed links"),
             Err(error) => tracing::warn!(error = format!("{error:#}"), "purging mailed links failed"),
+        }
+        match store.purge_second_steps(clock.now()).await {
+            Ok(0) => {}
+            Ok(steps) => tracing::info!(steps, "purged expired half-finished sign-ins"),
+            Err(error) => tracing::warn!(
+                error = format!("{error:#}"),
+                "purging half-finished sign-ins failed"
+            ),
         }
         match store.purge_audit_events(clock.now() - audit_retention).await {
             Ok(0) => {}

@@ -257,6 +257,7 @@ async fn the_admin_api_is_in_the_openapi_document() {
         "/api/admin/users/{username}",
         "/api/admin/users/{username}/temporary-password",
         "/api/admin/users/{username}/sessions",
+        "/api/admin/users/{username}/two-step",
     ] {
         assert!(paths.contains_key(path), "{path} is missing");
     }

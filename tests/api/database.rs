@@ -95,7 +95,7 @@ async fn db_copy_round_trip_sqlite_to_postgresql_to_sqlite_keeps_every_row_and_p
     assert_eq!(there.status.code(), Some(0), "{}", stderr(&there));
     assert_eq!(
         stdout(&there),
-        "Copied 2 users, 2 sessions, 2 refresh tokens, 1 items, 2 audit events.\n"
+        "Copied 2 users, 2 sessions, 2 refresh tokens, 1 items, 2 audit events, 0 second factors.\n"
     );
     let back = db_copy(&middle_url, end_file.to_str().unwrap(), &[]);
     assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));

@@ -20,3 +20,4 @@ mod sessions;
 mod setup;
 mod sign_in;
 mod startup;
+mod two_step;

@@ -482,3 +482,32 @@ pub async fn end_sessions(
         .map_err(refused(&acting))?;
     Ok(Json(Ended { ended }))
 }
+
+/// Removes an account's two-step sign-in, for someone who lost their phone and their recovery
+/// codes and proved who they are some other way; their sessions end (scope `admin`).
+#[utoipa::path(
+    delete,
+    path = "/api/admin/users/{username}/two-step",
+    tag = "admin",
+    params(("username" = String, Path, description = "Any letter case")),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 204, description = "Two-step sign-in is off (whether or not it was on); if it was, every session of theirs ended"),
+        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
+        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
+        (status = 404, description = "No such user", body = ApiError),
+    )
+)]
+pub async fn reset_two_step(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Path(username): Path<String>,
+) -> Result<StatusCode, AdminApiError> {
+    let acting = administrator(&bearer, &headers, &extensions)?;
+    admin::act_on_user(&state, &acting, &username, UserAction::ResetTwoStep, None)
+        .await
+        .map_err(refused(&acting))?;
+    Ok(StatusCode::NO_CONTENT)
+}

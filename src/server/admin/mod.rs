@@ -18,7 +18,7 @@ use crate::api::{AuditAction, UserAction};
 use crate::domain::{Email, FullName, Username};
 use crate::error::Problem;
 use crate::server::audit::{Acting, record};
-use crate::server::auth::password;
+use crate::server::auth::{password, two_step};
 use crate::server::state::AppState;
 use crate::server::store::{NewUser, StoreError, UserFilter, UserOrder, UserRow};
 
@@ -234,6 +234,13 @@ pub async fn act_on_user(
             .then_some(AuditAction::AdminRevoked),
         UserAction::EndSessions => {
             (state.store.end_sessions_of(user.id).await? > 0).then_some(AuditAction::SessionEnded)
+        }
+        UserAction::ResetTwoStep => {
+            let removed = two_step::reset(&state.store, user.id).await?;
+            if removed {
+                two_step::notify_change(state, &acting.origin, &user, "removed by an administrator");
+            }
+            removed.then_some(AuditAction::TwoStepReset)
         }
         UserAction::Delete => {
             let confirmed = confirm.is_some_and(|typed| typed.trim().eq_ignore_ascii_case(&user.username));

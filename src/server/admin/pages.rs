@@ -103,6 +103,7 @@ pub async fn user_details(username: String) -> Result<UserOverview, AppError> {
         user: managed(&user)?,
         live_sessions: live.len(),
         last_seen,
+        two_step: state.store.has_second_factor(user.id).await.map_err(internal)?,
         is_you: user.id == admin.user.id,
     })
 }

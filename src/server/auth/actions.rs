@@ -20,6 +20,7 @@ use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate, rec
 use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::password;
+use crate::server::auth::second_factor::start_second_step;
 use crate::server::auth::throttle::retry_after_seconds;
 use crate::server::auth::{device, scopes, sessions};
 use crate::server::client::{describe_user_agent, session_origin};
@@ -68,15 +69,23 @@ pub async fn login(
         }
     };
     let user = verified.confirm(&state).await.map_err(internal)?;
+    let next = next.as_deref().and_then(safe_next);
+    // With a second factor, a right password opens only the code page.
+    if state.store.has_second_factor(user.id).await.map_err(internal)? {
+        start_second_step(&state, &cookies, &user, remember, next)
+            .await
+            .map_err(internal)?;
+        redirect(SECOND_STEP_PAGE);
+        return Ok(());
+    }
     start_browser_session(&state, &cookies, &user, &origin).await?;
     record_own(&state, &user, AuditAction::SignIn, Outcome::Success).await;
-    redirect(
-        next.as_deref()
-            .and_then(safe_next)
-            .unwrap_or(DEFAULT_AFTER_SIGN_IN),
-    );
+    redirect(next.unwrap_or(DEFAULT_AFTER_SIGN_IN));
     Ok(())
 }
+
+/// Where a right password leads when the account has a second factor.
+pub const SECOND_STEP_PAGE: &str = "/login/code";
 
 /// Starts a browser session for `user` (every scope they may hold) and sets its cookies, with
 /// a device cookie that keeps this browser apart from strangers when sign-ins are throttled.
@@ -209,6 +218,41 @@ pub async fn change_password(current: Password, new: Password, confirm: Password
         redirect(DEFAULT_AFTER_SIGN_IN);
     }
     Ok(())
+}
+
+/// Checks the signed-in `user`'s own password before a change to their account's security
+/// (`action`, audited): throttled and counted like a sign-in, so a stolen session cannot
+/// guess it; a refusal is audited as `action` failed.
+///
+/// # Errors
+/// [`AppError::WrongCurrentPassword`], [`AppError::TooManyAttempts`], or a store failure.
+pub async fn confirm_own_password(
+    state: &AppState,
+    user: &UserRow,
+    password: &Password,
+    action: AuditAction,
+) -> Result<UserRow, AppError> {
+    let cookies = request_cookies()?;
+    let origin = request_origin(false)?;
+    let device_cookie = state.auth_cookies.read_device(&cookies);
+    let source = AttemptSource {
+        address: origin.ip_address.as_deref(),
+        device_cookie: device_cookie.as_deref(),
+    };
+    match recheck(state, user, password.expose(), source)
+        .await
+        .map_err(internal)?
+    {
+        Verdict::Verified(verified) => verified.confirm(state).await.map_err(internal),
+        Verdict::Refused => {
+            record_own(state, user, action, Outcome::Failure).await;
+            Err(AppError::WrongCurrentPassword)
+        }
+        Verdict::Throttled(wait) => {
+            record_own(state, user, action, Outcome::Throttled).await;
+            Err(too_many_attempts(wait))
+        }
+    }
 }
 
 /// The cookie jar of the request being served.

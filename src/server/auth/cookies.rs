@@ -1,5 +1,5 @@
-//! The two session cookies, access token and refresh token: their names and attributes,
-//! decided here and nowhere else.
+//! The browser's cookies: the two session cookies (access and refresh token), the device
+//! cookie and the second-step cookie: their names and attributes, decided here and nowhere else.
 //!
 //! HttpOnly keeps the tokens away from page scripts. `SameSite=Lax` keeps the browser from
 //! sending them on cross-site sub-requests and form posts, which blocks most CSRF on its own. On
@@ -17,6 +17,8 @@ const ACCESS: &str = "gatehouse_access";
 const REFRESH: &str = "gatehouse_refresh";
 /// The device cookie (see `auth::device`): outlives sign-out, so the browser stays known.
 const DEVICE: &str = "gatehouse_device";
+/// Names a correct password waiting for its second factor (see `auth::second_factor`).
+const SECOND_STEP: &str = "gatehouse_second_step";
 /// How long a browser stays known as a device its owner signed in from.
 const DEVICE_LIFETIME: time::Duration = time::Duration::days(365);
 
@@ -80,6 +82,25 @@ impl AuthCookies {
         cookies.add(device);
     }
 
+    /// The token of a half-finished sign-in the request carries, if any.
+    pub fn read_second_step(&self, cookies: &Cookies) -> Option<String> {
+        cookies
+            .get(&self.name(SECOND_STEP))
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// Stores the token of a half-finished sign-in for as long as it may be finished.
+    pub fn set_second_step(&self, cookies: &Cookies, token: String, lifetime: time::Duration) {
+        let mut cookie = self.build(self.name(SECOND_STEP), token);
+        cookie.set_max_age(lifetime);
+        cookies.add(cookie);
+    }
+
+    /// Removes the second-step cookie.
+    pub fn clear_second_step(&self, cookies: &Cookies) {
+        cookies.add(self.expired(self.name(SECOND_STEP)));
+    }
+
     /// Stores both tokens; see [`Lifetimes`].
     pub fn set(&self, cookies: &Cookies, access: String, refresh: String, lifetimes: Option<Lifetimes>) {
         let mut access = self.build(self.access_name(), access);
@@ -95,11 +116,16 @@ impl AuthCookies {
     /// Removes both cookies, with the attributes they were set with so the browser matches them.
     pub fn clear(&self, cookies: &Cookies) {
         for name in [self.access_name(), self.refresh_name()] {
-            let mut cookie = self.build(name, String::new());
-            cookie.set_max_age(time::Duration::ZERO);
-            cookie.set_expires(time::OffsetDateTime::UNIX_EPOCH);
-            cookies.add(cookie);
+            cookies.add(self.expired(name));
         }
+    }
+
+    /// A cookie called `name` that the browser deletes at once.
+    fn expired(&self, name: String) -> Cookie<'static> {
+        let mut cookie = self.build(name, String::new());
+        cookie.set_max_age(time::Duration::ZERO);
+        cookie.set_expires(time::OffsetDateTime::UNIX_EPOCH);
+        cookie
     }
 
     fn name(&self, base: &str) -> String {

@@ -1,6 +1,7 @@
 //! Brute-force throttling: sign-in attempts counted per account, per device and per client
 //! address, in the store (so every instance sees the same counts), across every path that
-//! checks a password (the login form, `POST /token`, the current password on /profile).
+//! checks a password (the login form, `POST /token`, the current password on /profile), and
+//! the second-factor codes that follow a right password.
 //!
 //! An attempt is a *reservation*: it is counted, atomically, before its password is checked,
 //! and taken back only when the password was right. So attempts racing each other see each
@@ -99,6 +100,28 @@ impl Attempt {
         Ok(Self {
             id: random_hex(16)?,
             subjects,
+        })
+    }
+
+    /// A second-factor code for the account with id `user_id` (whose password was right),
+    /// counted against that account's codes and against `address`.
+    ///
+    /// # Errors
+    /// The OS random source failed.
+    pub fn for_second_factor(user_id: i64, address: Option<&str>) -> anyhow::Result<Self> {
+        let codes = Subject {
+            key: format!("code:{user_id}"),
+            free: FREE_PER_ACCOUNT,
+            cleared_by_success: true,
+        };
+        let address = address.map(|address| Subject {
+            key: format!("address:{address}"),
+            free: FREE_PER_ADDRESS,
+            cleared_by_success: false,
+        });
+        Ok(Self {
+            id: random_hex(16)?,
+            subjects: std::iter::once(codes).chain(address).collect(),
         })
     }
 

@@ -26,16 +26,19 @@ pub enum Template {
     Signup,
     /// A sign-up that created nothing (the address has an account, or the name is taken).
     SignupRefused,
+    /// Two-step sign-in was turned on or off, or removed by an administrator (`change` says which).
+    TwoStepChanged,
 }
 
 impl Template {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Reset,
         Self::PasswordChanged,
         Self::Verify,
         Self::EmailChanging,
         Self::Signup,
         Self::SignupRefused,
+        Self::TwoStepChanged,
     ];
 
     fn subject(self, site: &str) -> String {
@@ -46,6 +49,7 @@ impl Template {
             Self::EmailChanging => format!("Your {site} e-mail address is being changed"),
             Self::Signup => format!("Finish signing up to {site}"),
             Self::SignupRefused => format!("Your sign-up to {site}"),
+            Self::TwoStepChanged => format!("Two-step sign-in of your {site} account was changed"),
         }
     }
 
@@ -57,6 +61,7 @@ impl Template {
             Self::EmailChanging => include_str!("templates/email_changing.txt"),
             Self::Signup => include_str!("templates/signup.txt"),
             Self::SignupRefused => include_str!("templates/signup_refused.txt"),
+            Self::TwoStepChanged => include_str!("templates/two_step_changed.txt"),
         }
     }
 
@@ -68,6 +73,7 @@ impl Template {
             Self::EmailChanging => include_str!("templates/email_changing.html"),
             Self::Signup => include_str!("templates/signup.html"),
             Self::SignupRefused => include_str!("templates/signup_refused.html"),
+            Self::TwoStepChanged => include_str!("templates/two_step_changed.html"),
         }
     }
 }
@@ -197,6 +203,7 @@ mod tests {
         ("login_link", "https://login.example.com/login"),
         ("signup_link", "https://login.example.com/signup"),
         ("reason", "this address already has an account."),
+        ("change", "turned off"),
     ];
 
     #[test]

@@ -20,7 +20,7 @@ use crate::server::oauth::{api, bearer, token};
     paths(
         token::token, api::me, api::my_items,
         admin_api::list, admin_api::create, admin_api::get_user, admin_api::change, admin_api::delete,
-        admin_api::temporary_password, admin_api::end_sessions
+        admin_api::temporary_password, admin_api::end_sessions, admin_api::reset_two_step
     ),
     components(schemas(
         token::TokenRequest, token::TokenResponse, token::OAuthError, api::Me, api::Item, bearer::ApiError,

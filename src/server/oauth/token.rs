@@ -19,19 +19,20 @@ use crate::server::audit::{Acting, Actor, Outcome, record, refused_sign_in};
 use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate};
 use crate::server::auth::refresh::{self, Rotation};
 use crate::server::auth::scopes::{self, ScopeError};
+use crate::server::auth::second_factor::{CodeVerdict, check_code};
 use crate::server::auth::sessions;
 use crate::server::auth::throttle::{Attempt, retry_after_seconds};
 use crate::server::client::session_origin;
 use crate::server::errors::{Outage, request_id_of, sentence};
 use crate::server::state::AppState;
-use crate::server::store::ClientKind;
+use crate::server::store::{ClientKind, UserRow};
 
 /// The same words for every failed grant: no way to tell an unknown user, a wrong password, a
 /// disabled account and a spent refresh token apart.
 const INVALID_GRANT: &str = "The credentials or the refresh token are not valid.";
 
 /// Parameters that would leak from a URL into logs and browser history.
-const SECRET_PARAMETERS: [&str; 4] = ["username", "password", "refresh_token", "client_secret"];
+const SECRET_PARAMETERS: [&str; 5] = ["username", "password", "otp", "refresh_token", "client_secret"];
 
 /// The form of a token request (documentation only: the body is parsed by hand, to tell
 /// missing, empty and repeated parameters apart).
@@ -44,6 +45,10 @@ pub struct TokenRequest {
     username: Option<String>,
     /// For the password grant.
     password: Option<String>,
+    /// For the password grant of an account with two-step sign-in: the authenticator app's
+    /// current 6-digit code, or one of the account's unused recovery codes. Without it (or
+    /// with a wrong one) such an account gets `invalid_grant`, saying so.
+    otp: Option<String>,
     /// Space-separated scopes (`me`, `items`, `admin`); all the user may hold when absent.
     scope: Option<String>,
     /// For the refresh_token grant.
@@ -266,6 +271,7 @@ async fn password_grant(
     let username = required(form, "username")?;
     let password = required(form, "password")?;
     let requested = optional(form, "scope")?;
+    let otp = optional(form, "otp")?;
     // The whole request is checked before the password: a malformed one costs no argon2 and
     // touches no failure count.
     if let Some(requested) = requested {
@@ -304,6 +310,10 @@ async fn password_grant(
         }
     };
     let user = verified.confirm(state).await?;
+    // A second factor is never skipped: the code comes with the password, or nothing is issued.
+    if state.store.has_second_factor(user.id).await? {
+        second_factor(state, &user, otp, acting).await?;
+    }
     // A password an administrator chose opens nothing but the page that replaces it. Said
     // plainly: only someone who knows the password gets this far.
     if user.must_change_password {
@@ -327,6 +337,48 @@ async fn password_grant(
         refresh_token: issued.refresh_token,
         scope,
     })
+}
+
+/// Checks the second factor of `user`, whose password was right: `otp` must be a current code
+/// or an unused recovery code. Wrong codes are throttled like passwords.
+async fn second_factor(
+    state: &AppState,
+    user: &UserRow,
+    otp: Option<&str>,
+    acting: &Acting,
+) -> Result<(), Failure> {
+    let Some(otp) = otp else {
+        return Err(OAuthError::new(
+            "invalid_grant",
+            "This account uses two-step sign-in: send the current 6-digit code of its authenticator app (or an unused recovery code) as the otp parameter.",
+        )
+        .into());
+    };
+    let refused = |outcome| {
+        let event = Acting {
+            actor: Actor::user(user),
+            ..acting.clone()
+        }
+        .event(AuditAction::SignIn)
+        .about(user)
+        .outcome(outcome);
+        record(&state.store, event)
+    };
+    match check_code(state, user, otp, acting.origin.ip_address.as_deref()).await? {
+        CodeVerdict::Accepted | CodeVerdict::RecoveryCodeAccepted { .. } => Ok(()),
+        CodeVerdict::Refused => {
+            refused(Outcome::Failure).await;
+            Err(OAuthError::new(
+                "invalid_grant",
+                "The otp code is not right or was used already: send the code the authenticator app shows now.",
+            )
+            .into())
+        }
+        CodeVerdict::Throttled(wait) => {
+            refused(Outcome::Throttled).await;
+            Err(Failure::Throttled(wait))
+        }
+    }
 }
 
 #[tracing::instrument(skip_all)]

@@ -15,8 +15,7 @@ use crate::error::{AppError, Problem};
 use crate::server::audit::pages::{acting, record_own};
 use crate::server::audit::{Actor, Outcome, record};
 use crate::server::auth::access::admitted;
-use crate::server::auth::actions::{redirect, request_cookies, too_many_attempts};
-use crate::server::auth::credentials::{AttemptSource, Verdict, recheck};
+use crate::server::auth::actions::{confirm_own_password, redirect};
 use crate::server::auth::current_user::{Caller, caller};
 use crate::server::auth::refresh;
 use crate::server::errors::internal;
@@ -93,7 +92,6 @@ pub async fn resend() -> Result<(), AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn change(current_password: Password, new_email: String) -> Result<String, AppError> {
     let state = expect_context::<AppState>();
-    let cookies = request_cookies()?;
     let signed_in = admitted::<ChangeEmail>()?;
     let new_email = Email::parse(new_email.trim()).map_err(|_| AppError::Invalid(Problem::EmailRules))?;
     let user = &signed_in.user;
@@ -107,34 +105,8 @@ pub async fn change(current_password: Password, new_email: String) -> Result<Str
     }
     // The current password, throttled like a sign-in: a stolen session cannot move the
     // account's mail (and so its password resets) elsewhere.
+    confirm_own_password(&state, user, &current_password, AuditAction::EmailChangeRequested).await?;
     let acting = acting(Actor::user(user));
-    let device_cookie = state.auth_cookies.read_device(&cookies);
-    let source = AttemptSource {
-        address: acting.origin.ip_address.as_deref(),
-        device_cookie: device_cookie.as_deref(),
-    };
-    match recheck(&state, user, current_password.expose(), source)
-        .await
-        .map_err(internal)?
-    {
-        Verdict::Verified(verified) => {
-            verified.confirm(&state).await.map_err(internal)?;
-        }
-        Verdict::Refused => {
-            record_own(&state, user, AuditAction::EmailChangeRequested, Outcome::Failure).await;
-            return Err(AppError::WrongCurrentPassword);
-        }
-        Verdict::Throttled(wait) => {
-            record_own(
-                &state,
-                user,
-                AuditAction::EmailChangeRequested,
-                Outcome::Throttled,
-            )
-            .await;
-            return Err(too_many_attempts(wait));
-        }
-    }
     mail_check(&state, user, new_email.as_str()).await?;
     record_own(&state, user, AuditAction::EmailChangeRequested, Outcome::Success).await;
     if let Some(old) = user

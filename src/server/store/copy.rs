@@ -1,9 +1,11 @@
 //! Copying a whole store into another (`gatehouse db copy`): SQLite to PostgreSQL when a site
 //! outgrows one machine, and back.
 //!
-//! Users, sessions, refresh tokens, items and the audit log are copied with their ids, so
-//! signed-in users stay signed in (given the same signing key) and the trail is whole. Failed sign-ins are not copied: they only matter for
-//! fifteen minutes. The target is written in one transaction, so a failed copy leaves it as it
+//! Users, sessions, refresh tokens, items, second factors (with their recovery codes and
+//! the last code step used) and the audit log are copied with their ids, so signed-in users
+//! stay signed in and two-step sign-in stays on (given the same signing key, which also seals
+//! the TOTP secrets) and the trail is whole. Failed sign-ins and half-finished sign-ins are not
+//! copied: they only matter for minutes. The target is written in one transaction, so a failed copy leaves it as it
 //! was.
 
 use anyhow::{Context, bail};
@@ -22,11 +24,18 @@ pub struct RowCounts {
     pub refresh_tokens: u64,
     pub items: u64,
     pub audit_events: u64,
+    /// TOTP factors, on or being enrolled (their recovery codes go with them).
+    pub second_factors: u64,
 }
 
 impl RowCounts {
     pub fn total(&self) -> u64 {
-        self.users + self.sessions + self.refresh_tokens + self.items + self.audit_events
+        self.users
+            + self.sessions
+            + self.refresh_tokens
+            + self.items
+            + self.audit_events
+            + self.second_factors
     }
 }
 
@@ -34,8 +43,13 @@ impl std::fmt::Display for RowCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} sessions, {} refresh tokens, {} items, {} audit events",
-            self.users, self.sessions, self.refresh_tokens, self.items, self.audit_events
+            "{} users, {} sessions, {} refresh tokens, {} items, {} audit events, {} second factors",
+            self.users,
+            self.sessions,
+            self.refresh_tokens,
+            self.items,
+            self.audit_events,
+            self.second_factors
         )
     }
 }
@@ -47,6 +61,24 @@ struct StoredRefreshToken {
     session_id: String,
     created_at: OffsetDateTime,
     spent_at: Option<OffsetDateTime>,
+}
+
+/// A TOTP factor with every column, as only a copy needs it.
+#[derive(sqlx::FromRow)]
+struct StoredTotpFactor {
+    user_id: i64,
+    secret_sealed: String,
+    created_at: OffsetDateTime,
+    enabled_at: Option<OffsetDateTime>,
+    last_step: i64,
+}
+
+/// A recovery code's hash, as only a copy needs it.
+#[derive(sqlx::FromRow)]
+struct StoredRecoveryCode {
+    user_id: i64,
+    code_hash: String,
+    used_at: Option<OffsetDateTime>,
 }
 
 /// An audit event with every column, as only a copy needs it.
@@ -72,17 +104,23 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn row_counts(&self) -> anyhow::Result<RowCounts> {
-        let (users, sessions, refresh_tokens, items, audit_events): (i64, i64, i64, i64, i64) =
-            on_pool!(self, pool => {
-                sqlx::query_as(
-                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), \
-                            (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM items), \
-                            (SELECT count(*) FROM audit_events)",
-                )
-                .fetch_one(pool)
-                .await
-            })
-            .context("Failed to count the rows of the store")?;
+        let (users, sessions, refresh_tokens, items, audit_events, second_factors): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), \
+                        (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM items), \
+                        (SELECT count(*) FROM audit_events), (SELECT count(*) FROM totp_factors)",
+            )
+            .fetch_one(pool)
+            .await
+        })
+        .context("Failed to count the rows of the store")?;
         let count = |n: i64| u64::try_from(n).unwrap_or_default();
         Ok(RowCounts {
             users: count(users),
@@ -90,6 +128,7 @@ impl Store {
             refresh_tokens: count(refresh_tokens),
             items: count(items),
             audit_events: count(audit_events),
+            second_factors: count(second_factors),
         })
     }
 
@@ -122,7 +161,10 @@ impl Store {
             // Children first, though the cascades would do it: the order reads like the schema.
             // Mailed links and mail requests are not copied: they live for minutes, and a
             // person whose link stopped working asks for another.
-            for table in ["email_links", "mail_requests", "audit_events", "sign_in_attempts", "refresh_tokens", "items", "sessions", "users"] {
+            for table in [
+                "email_links", "mail_requests", "second_steps", "recovery_codes", "totp_factors", "audit_events",
+                "sign_in_attempts", "refresh_tokens", "items", "sessions", "users",
+            ] {
                 sqlx::query(&format!("DELETE FROM {table}"))
                     .execute(&mut *tx)
                     .await
@@ -263,6 +305,45 @@ impl Store {
                 progress(copied.total());
             }
 
+            let mut after = 0;
+            loop {
+                let factors = self.totp_factors_after(after).await?;
+                let Some(last) = factors.last() else { break };
+                after = last.user_id;
+                for factor in &factors {
+                    sqlx::query(
+                        "INSERT INTO totp_factors (user_id, secret_sealed, created_at, enabled_at, last_step) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(factor.user_id)
+                    .bind(&factor.secret_sealed)
+                    .bind(factor.created_at)
+                    .bind(factor.enabled_at)
+                    .bind(factor.last_step)
+                    .execute(&mut *tx)
+                    .await
+                    .context("Failed to copy a TOTP factor")?;
+                }
+                copied.second_factors += factors.len() as u64;
+                progress(copied.total());
+            }
+
+            let mut after = (0, String::new());
+            loop {
+                let codes = self.recovery_codes_after(&after).await?;
+                let Some(last) = codes.last() else { break };
+                after = (last.user_id, last.code_hash.clone());
+                for code in &codes {
+                    sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, $3)")
+                        .bind(code.user_id)
+                        .bind(&code.code_hash)
+                        .bind(code.used_at)
+                        .execute(&mut *tx)
+                        .await
+                        .context("Failed to copy a recovery code")?;
+                }
+            }
+
             if matches!(target.pool, Pool::Postgres(_)) {
                 // Rows came with their ids: move the identity counters past them.
                 for table in ["users", "items", "audit_events"] {
@@ -336,6 +417,35 @@ impl Store {
             .await
         })
         .context("Failed to read the audit log from the source")
+    }
+
+    async fn totp_factors_after(&self, after: i64) -> anyhow::Result<Vec<StoredTotpFactor>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT user_id, secret_sealed, created_at, enabled_at, last_step FROM totp_factors \
+                 WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+            )
+            .bind(after)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read TOTP factors from the source")
+    }
+
+    async fn recovery_codes_after(&self, after: &(i64, String)) -> anyhow::Result<Vec<StoredRecoveryCode>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT user_id, code_hash, used_at FROM recovery_codes \
+                 WHERE (user_id, code_hash) > ($1, $2) ORDER BY user_id, code_hash LIMIT $3",
+            )
+            .bind(after.0)
+            .bind(&after.1)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read recovery codes from the source")
     }
 
     async fn items_after(&self, after: i64) -> anyhow::Result<Vec<ItemRow>> {

@@ -142,6 +142,21 @@ impl Store {
         Ok(user)
     }
 
+    /// Finds a user by id.
+    ///
+    /// # Errors
+    /// Only database failures; an unknown id is `Ok(None)`.
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, StoreError> {
+        let user = on_pool!(self, pool => {
+            sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })
+        .context("Failed to look up a user")?;
+        Ok(user)
+    }
+
     /// Every user, in alphabetical order of their names.
     ///
     /// # Errors
