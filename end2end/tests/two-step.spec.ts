@@ -52,7 +52,7 @@ test('a person turns on two-step sign-in, then signs in with a code and with a r
   await page.getByLabel('Enter one of your recovery codes').fill(recoveryCodes[0]);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/profile\?notice=recovery_code_used$/);
-  await expect(page.getByText('You signed in with a recovery code, which no longer works. 9 codes left.')).toBeVisible();
+  await expect(page.getByText('You signed in with a recovery code, which no longer works. You have 9 codes left.')).toBeVisible();
 });
 
 test('a person turns two-step sign-in off with their password, and the password alone signs in again', async ({ page }) => {

@@ -143,7 +143,7 @@ fn TwoStepOn(
     view! {
         {used_recovery_code.map(|left| view! {
             <p class="notice" role="status">
-                {format!("You signed in with a recovery code, which no longer works. {} left.", codes_left(left))}
+                {format!("You signed in with a recovery code, which no longer works. You have {}.", codes_left(left))}
                 {(left < FEW_CODES_LEFT).then_some(" Make new ones below, and keep them somewhere safe.")}
             </p>
         })}

@@ -483,7 +483,11 @@ async fn the_admin_api_removes_a_second_factor_too() {
         .unwrap();
     assert_eq!(removed.status(), 204);
     assert!(!app.state.store.has_second_factor(alice.id).await.unwrap());
-    assert_eq!(current_user(&app, &owner).await, Value::Null, "her sessions ended");
+    assert_eq!(
+        current_user(&app, &owner).await,
+        Value::Null,
+        "her sessions ended"
+    );
     assert_eq!(two_step_resets(&app).await, 1);
 
     // Not an administrator's token: refused, and nothing changes.
