@@ -34,7 +34,7 @@ pub struct TotpEnrolment {
 /// [`AppError::SignInRequired`], or a store failure.
 #[server(endpoint = "two_step_status")]
 pub async fn two_step_status() -> Result<TwoStepSummary, AppError> {
-    crate::server::auth::two_step::status().await
+    crate::server::two_step::actions::status().await
 }
 
 /// Starts turning two-step sign-in on, after checking the password (throttled like a
@@ -46,7 +46,7 @@ pub async fn two_step_status() -> Result<TwoStepSummary, AppError> {
 /// [`AppError::Invalid`] when it is already on.
 #[server(endpoint = "begin_two_step")]
 pub async fn begin_two_step(password: Password) -> Result<TotpEnrolment, AppError> {
-    crate::server::auth::two_step::begin(password).await
+    crate::server::two_step::actions::begin(password).await
 }
 
 /// Turns two-step sign-in on with the first code the app shows; returns the ten recovery
@@ -56,7 +56,7 @@ pub async fn begin_two_step(password: Password) -> Result<TotpEnrolment, AppErro
 /// [`AppError::Invalid`]: the code is wrong, or no enrolment was begun.
 #[server(endpoint = "confirm_two_step")]
 pub async fn confirm_two_step(code: String) -> Result<Vec<String>, AppError> {
-    crate::server::auth::two_step::confirm(code).await
+    crate::server::two_step::actions::confirm(code).await
 }
 
 /// Replaces the recovery codes (the old ones stop working), after checking the password.
@@ -66,7 +66,7 @@ pub async fn confirm_two_step(code: String) -> Result<Vec<String>, AppError> {
 /// [`AppError::Invalid`] when two-step sign-in is off.
 #[server(endpoint = "new_recovery_codes")]
 pub async fn new_recovery_codes(password: Password) -> Result<Vec<String>, AppError> {
-    crate::server::auth::two_step::renew_recovery_codes(password).await
+    crate::server::two_step::actions::renew_recovery_codes(password).await
 }
 
 /// Turns two-step sign-in off, after checking the password.
@@ -76,7 +76,7 @@ pub async fn new_recovery_codes(password: Password) -> Result<Vec<String>, AppEr
 /// [`AppError::Invalid`] when it is off already.
 #[server(endpoint = "turn_off_two_step")]
 pub async fn turn_off_two_step(password: Password) -> Result<(), AppError> {
-    crate::server::auth::two_step::turn_off(password).await
+    crate::server::two_step::actions::turn_off(password).await
 }
 
 /// The second step of signing in: `code` is the app's current 6-digit code or an unused
@@ -88,5 +88,5 @@ pub async fn turn_off_two_step(password: Password) -> Result<(), AppError> {
 /// than five minutes old; [`AppError::TooManyAttempts`].
 #[server(endpoint = "finish_sign_in")]
 pub async fn finish_sign_in(code: String) -> Result<(), AppError> {
-    crate::server::auth::two_step::finish_sign_in(code).await
+    crate::server::two_step::actions::finish_sign_in(code).await
 }

@@ -12,9 +12,9 @@ use crate::api::AuditAction;
 use crate::domain::Username;
 use crate::server::audit::{Acting, record};
 use crate::server::auth::password::{self, Passwords};
-use crate::server::auth::two_step;
 use crate::server::config::{AuditArgs, AuditCommand, StoreSettings, UserAction, UserArgs};
 use crate::server::store::{AuditQuery, NewUser, Store, StoreError, UserRow};
+use crate::server::two_step::actions as two_step;
 
 /// Runs one `user` command and prints its outcome on stdout.
 ///

@@ -27,6 +27,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod two_step;
 
 use std::process::ExitCode;
 

@@ -6,20 +6,45 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse::domain::Username;
 use gatehouse::server::store::NewUser;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, TestData, spawn_app, spawn_app_with};
 
 impl TestApp {
-    /// Signs `claims` under `header` with the site's real key.
+    /// Signs `claims` under `header` with the site's real key, by hand: the server's own signer
+    /// makes HS256 alone, and a forger uses whatever algorithm they like.
     fn forge(&self, header: &Header, claims: &Value) -> String {
-        jsonwebtoken::encode(
-            header,
-            claims,
-            &EncodingKey::from_secret(self.state.signing_key.expose()),
-        )
-        .unwrap()
+        use hmac::{Hmac, KeyInit, Mac};
+        use sha2::{Sha256, Sha384, Sha512};
+        let key = self.state.signing_key.expose();
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let tag = match header.alg {
+            Algorithm::HS256 => Hmac::<Sha256>::new_from_slice(key)
+                .unwrap()
+                .chain_update(&input)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Algorithm::HS384 => Hmac::<Sha384>::new_from_slice(key)
+                .unwrap()
+                .chain_update(&input)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Algorithm::HS512 => Hmac::<Sha512>::new_from_slice(key)
+                .unwrap()
+                .chain_update(&input)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            other => panic!("no forger for {other:?}"),
+        };
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag))
     }
 
     fn valid_claims(&self, access_token: &str) -> Value {

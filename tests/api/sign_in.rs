@@ -219,7 +219,7 @@ async fn an_expired_token_sends_the_user_to_sign_in_and_clears_the_cookie() {
     let expired = jsonwebtoken::encode(
         &header,
         &claims,
-        &EncodingKey::from_secret(app.state.signing_key.expose()),
+        &EncodingKey::from_secret(app.state.signing_key.expose()).unwrap(),
     )
     .unwrap();
 

@@ -10,7 +10,7 @@ use gatehouse::domain::Username;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
 use std::time::Duration;
-use totp_rs::TOTP;
+use totp_rs::Totp;
 
 use gatehouse::server::store::AuditQuery;
 
@@ -19,9 +19,9 @@ use crate::helpers::{PASSWORD, TestApp, location, set_cookies, spawn_app, stderr
 const STEP: Duration = Duration::from_secs(30);
 
 /// The code `totp` shows `steps` steps from the server's now.
-fn code(app: &TestApp, totp: &TOTP, steps: i64) -> String {
+fn code(app: &TestApp, totp: &Totp, steps: i64) -> String {
     let at = app.clock.now().unix_timestamp() + steps * 30;
-    totp.generate(u64::try_from(at).unwrap())
+    totp.generate(u64::try_from(at).unwrap()).to_string()
 }
 
 /// A browser signed in as `username` with its password (no second factor yet).
@@ -45,17 +45,17 @@ async fn call<F: ServerFn>(
 
 /// Turns two-step sign-in on from `browser`: the app's TOTP (read from the QR code's URI) and
 /// the recovery codes shown.
-async fn turn_on(app: &TestApp, browser: &reqwest::Client) -> (TOTP, Vec<String>) {
+async fn turn_on(app: &TestApp, browser: &reqwest::Client) -> (Totp, Vec<String>) {
     let begun = call::<BeginTwoStep>(app, browser, &[("password", PASSWORD)]).await;
     assert_eq!(begun.status(), 200);
     let enrolment: Value = begun.json().await.unwrap();
     let uri = enrolment["uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/Gatehouse:"), "{uri}");
     assert!(enrolment["qr_svg"].as_str().unwrap().starts_with("<svg"));
-    let totp = TOTP::from_url_unchecked(uri).unwrap();
+    let totp = Totp::from_url_unchecked(uri).unwrap();
     assert_eq!(
         enrolment["secret"].as_str().unwrap().replace(' ', ""),
-        totp.get_secret_base32(),
+        totp.secret().to_base32(),
         "the key to type in is the QR code's"
     );
     let confirmed = call::<ConfirmTwoStep>(app, browser, &[("code", &code(app, &totp, 0))]).await;
@@ -385,7 +385,7 @@ async fn turning_it_on_and_off_takes_the_password_and_a_secret_is_stored_sealed(
         .json()
         .await
         .unwrap();
-    let totp = TOTP::from_url_unchecked(begun["uri"].as_str().unwrap()).unwrap();
+    let totp = Totp::from_url_unchecked(begun["uri"].as_str().unwrap()).unwrap();
     // A wrong first code leaves it off.
     let wrong = if code(&app, &totp, 0) == "000000" {
         "000001"
@@ -404,10 +404,8 @@ async fn turning_it_on_and_off_takes_the_password_and_a_secret_is_stored_sealed(
     assert!(app.state.store.has_second_factor(alice.id).await.unwrap());
 
     let stored = app.state.store.totp_factor(alice.id).await.unwrap().unwrap();
-    let secret = totp_rs::Secret::Encoded(totp.get_secret_base32())
-        .to_bytes()
-        .unwrap();
-    assert!(!stored.secret_sealed.contains(&totp.get_secret_base32()));
+    let secret = totp.secret().to_vec();
+    assert!(!stored.secret_sealed.contains(&totp.secret().to_base32()));
     let sealed =
         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &stored.secret_sealed).unwrap();
     assert!(

@@ -18,9 +18,10 @@ use crate::api::{AuditAction, UserAction};
 use crate::domain::{Email, FullName, Username};
 use crate::error::Problem;
 use crate::server::audit::{Acting, record};
-use crate::server::auth::{password, two_step};
+use crate::server::auth::password;
 use crate::server::state::AppState;
 use crate::server::store::{NewUser, StoreError, UserFilter, UserOrder, UserRow};
+use crate::server::two_step::actions as two_step;
 
 /// Why an administrator's request was not carried out.
 #[derive(Debug, thiserror::Error)]

@@ -20,13 +20,13 @@ use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate, rec
 use crate::server::auth::current_user::{Caller, caller, human_time, set_session_cookies};
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::password;
-use crate::server::auth::second_factor::start_second_step;
 use crate::server::auth::throttle::retry_after_seconds;
 use crate::server::auth::{device, scopes, sessions};
 use crate::server::client::{describe_user_agent, session_origin};
 use crate::server::errors::internal;
 use crate::server::state::AppState;
 use crate::server::store::{ClientKind, SessionOrigin, UserRow};
+use crate::server::two_step::start_second_step;
 
 /// Signs a person in; see [`crate::api::login`].
 // The name is logged with `?`: escaped, so a name with a line break cannot forge a log line.

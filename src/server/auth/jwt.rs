@@ -1,7 +1,9 @@
 //! Access tokens: JWTs in the RFC 9068 profile, signed with HS256 and the site's key.
 //!
 //! The keys and the validation rules are built once at start-up; checking a token costs one
-//! HMAC and no key derivation.
+//! HMAC and no key derivation. `jsonwebtoken` is built without a cryptography backend of its
+//! own (those compile RSA, ECDSA and EdDSA, which this site never uses): [`hs256`] gives it
+//! HMAC-SHA256 from the `hmac` and `sha2` crates, and refuses every other algorithm.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -74,6 +76,7 @@ impl AccessTokens {
     /// `issuer` is the site's public origin; it is also the audience, since this site is the
     /// resource server its tokens are for. `exp` and `nbf` are judged by `clock`.
     pub fn new(key: &SigningKey, issuer: &str, ttl: Duration, clock: Clock) -> Self {
+        hs256::install();
         // Only HS256 is accepted: a token naming `none`, HS384 or any other algorithm is refused
         // before its signature is even looked at.
         let mut validation = Validation::new(Algorithm::HS256);
@@ -87,8 +90,9 @@ impl AccessTokens {
             .map(String::from)
             .collect::<HashSet<_>>();
         Self {
-            encoding: EncodingKey::from_secret(key.expose()),
-            decoding: DecodingKey::from_secret(key.expose()),
+            // Refused only when empty; a signing key is at least `signing_key::MIN_LEN` bytes.
+            encoding: EncodingKey::from_secret(key.expose()).expect("the signing key is not empty"),
+            decoding: DecodingKey::from_secret(key.expose()).expect("the signing key is not empty"),
             validation,
             issuer: issuer.to_owned(),
             ttl,
@@ -159,6 +163,95 @@ impl AccessTokens {
     }
 }
 
+/// `jsonwebtoken`'s cryptography for this process: HS256 alone.
+mod hs256 {
+    use hmac::{Hmac, KeyInit, Mac};
+    use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+    use jsonwebtoken::errors::{ErrorKind, Result};
+    use jsonwebtoken::signature::{self, Signer, Verifier};
+    use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
+    use sha2::Sha256;
+
+    /// An HMAC-SHA256 keyed once, cloned for each token.
+    struct Hs256(Hmac<Sha256>);
+
+    impl Hs256 {
+        fn new(algorithm: Algorithm, family: AlgorithmFamily, key: Result<&[u8]>) -> Result<Self> {
+            if algorithm != Algorithm::HS256 || family != AlgorithmFamily::Hmac {
+                return Err(ErrorKind::InvalidAlgorithm.into());
+            }
+            let mac = Hmac::<Sha256>::new_from_slice(key?).map_err(|_| ErrorKind::InvalidKeyFormat)?;
+            Ok(Self(mac))
+        }
+    }
+
+    impl Signer<Vec<u8>> for Hs256 {
+        fn try_sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(message);
+            Ok(mac.finalize().into_bytes().to_vec())
+        }
+    }
+
+    impl Verifier<Vec<u8>> for Hs256 {
+        /// Compares in constant time (`verify_slice`).
+        fn verify(&self, message: &[u8], tag: &Vec<u8>) -> std::result::Result<(), signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(message);
+            mac.verify_slice(tag).map_err(signature::Error::from_source)
+        }
+    }
+
+    impl JwtSigner for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    impl JwtVerifier for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
+        Ok(Box::new(Hs256::new(
+            *algorithm,
+            key.family(),
+            Ok(key.as_bytes()),
+        )?))
+    }
+
+    fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+        Ok(Box::new(Hs256::new(
+            *algorithm,
+            key.family(),
+            key.try_get_as_bytes(),
+        )?))
+    }
+
+    static PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: signer,
+        verifier_factory: verifier,
+        // No JWKs here: only used to publish or read public keys, which HS256 has none of.
+        key_utils: KeyUtils::new_unimplemented(),
+    };
+
+    /// Makes [`PROVIDER`] the process's; idempotent.
+    ///
+    /// # Panics
+    /// When another provider was installed first: tokens would be signed by code this module
+    /// does not vouch for.
+    pub fn install() {
+        // Refused when one is installed already: ours (fine), or another (checked next).
+        let _ = PROVIDER.install_default();
+        assert!(
+            CryptoProvider::try_get_default().is_some_and(|installed| std::ptr::eq(installed, &PROVIDER)),
+            "another jsonwebtoken CryptoProvider was installed before Gatehouse's HS256"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use base64::Engine;
@@ -176,8 +269,42 @@ mod tests {
         )
     }
 
+    /// Signs by hand, not through `jsonwebtoken` (whose backend here signs HS256 alone), so
+    /// that tokens of other algorithms can be forged with the right key.
     fn sign(tokens: &AccessTokens, header: &Header, claims: &serde_json::Value) -> String {
-        jsonwebtoken::encode(header, claims, &tokens.encoding).unwrap()
+        use hmac::{Hmac, KeyInit, Mac};
+        use sha2::{Sha256, Sha384, Sha512};
+        let key = tokens.encoding.as_bytes();
+        let input = format!(
+            "{}.{}",
+            base64_url(&serde_json::to_string(header).unwrap()),
+            base64_url(&claims.to_string())
+        );
+        let tag = match header.alg {
+            Algorithm::HS256 => Hmac::<Sha256>::new_from_slice(key)
+                .unwrap()
+                .chain_update(&input)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Algorithm::HS384 => Hmac::<Sha384>::new_from_slice(key)
+                .unwrap()
+                .chain_update(&input)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Algorithm::HS512 => Hmac::<Sha512>::new_from_slice(key)
+                .unwrap()
+                .chain_update(&input)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            other => panic!("no test signer for {other:?}"),
+        };
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
+        )
     }
 
     fn at_jwt(alg: Algorithm) -> Header {
@@ -250,6 +377,29 @@ mod tests {
             tokens
                 .validate(&sign(&tokens, &at_jwt(Algorithm::HS256), &claims_now()))
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_crypto_backend_signs_and_checks_hs256_alone() {
+        let tokens = tokens();
+        for alg in [
+            Algorithm::HS384,
+            Algorithm::HS512,
+            Algorithm::RS256,
+            Algorithm::ES256,
+            Algorithm::EdDSA,
+        ] {
+            assert!(
+                jsonwebtoken::encode(&at_jwt(alg), &claims_now(), &tokens.encoding).is_err(),
+                "{alg:?}"
+            );
+        }
+        let token = jsonwebtoken::encode(&at_jwt(Algorithm::HS256), &claims_now(), &tokens.encoding).unwrap();
+        assert_eq!(
+            token,
+            sign(&tokens, &at_jwt(Algorithm::HS256), &claims_now()),
+            "the same bytes as a plain HMAC-SHA256"
         );
     }
 

@@ -3,8 +3,6 @@
 //!
 //! - `credentials` checks a password (every path that takes one), throttled by `throttle`,
 //!   with `device` cookies keeping the owner's browser apart from strangers.
-//! - `second_factor` checks TOTP and recovery codes after a right password; `two_step` holds
-//!   the server functions that turn it on and off and finish a two-step sign-in.
 //! - `sessions` issues every session and decides whether one is alive.
 //! - `current_user` decides who is calling, once per request; `access` what they may use.
 //! - `actions` holds the bodies of the account server functions (sign in, sign out, change
@@ -21,8 +19,6 @@ pub mod next_path;
 pub mod password;
 pub mod refresh;
 pub mod scopes;
-pub mod second_factor;
 pub mod sessions;
 pub mod signing_key;
 pub mod throttle;
-pub mod two_step;

@@ -19,13 +19,13 @@ use crate::server::audit::{Acting, Actor, Outcome, record, refused_sign_in};
 use crate::server::auth::credentials::{AttemptSource, Verdict, authenticate};
 use crate::server::auth::refresh::{self, Rotation};
 use crate::server::auth::scopes::{self, ScopeError};
-use crate::server::auth::second_factor::{CodeVerdict, check_code};
 use crate::server::auth::sessions;
 use crate::server::auth::throttle::{Attempt, retry_after_seconds};
 use crate::server::client::session_origin;
 use crate::server::errors::{Outage, request_id_of, sentence};
 use crate::server::state::AppState;
 use crate::server::store::{ClientKind, UserRow};
+use crate::server::two_step::{CodeVerdict, check_code};
 
 /// The same words for every failed grant: no way to tell an unknown user, a wrong password, a
 /// disabled account and a spent refresh token apart.

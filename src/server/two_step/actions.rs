@@ -1,10 +1,13 @@
 //! Two-step sign-in as people use it: turning it on from `/profile` (the password, then a code
 //! from the app), recovery codes, turning it off, the second step of signing in, and an
 //! administrator's (or the CLI's) removal. The bodies of the server functions in
-//! `crate::api::two_step`; the rules themselves live in `auth::second_factor`.
+//! `crate::api::two_step`; the rules themselves are the parent module's.
 
 use leptos::prelude::expect_context;
 
+use super::{
+    CodeVerdict, check_code, enrolment_step, new_enrolment, new_recovery_codes, pending_second_step,
+};
 use crate::api::{
     AuditAction, BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes, TotpEnrolment, TurnOffTwoStep,
     TwoStepStatus, TwoStepSummary,
@@ -19,9 +22,6 @@ use crate::server::auth::actions::{
 };
 use crate::server::auth::current_user::human_time;
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
-use crate::server::auth::second_factor::{
-    CodeVerdict, check_code, enrolment_step, new_enrolment, new_recovery_codes, pending_second_step,
-};
 use crate::server::errors::internal;
 use crate::server::mail::messages::Template;
 use crate::server::self_service::send_notice;

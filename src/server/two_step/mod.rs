@@ -1,6 +1,7 @@
-//! The second factor: TOTP codes (RFC 6238: SHA-1, 6 digits, 30-second steps, one step either
-//! way for clocks that drift) and single-use recovery codes, checked in one place for the login
-//! form's second step and for `POST /token`.
+//! Two-step sign-in: TOTP codes (RFC 6238: SHA-1, 6 digits, 30-second steps, one step either
+//! way for clocks that drift) and single-use recovery codes as a second factor, checked in one
+//! place for the login form's second step and for `POST /token`. [`actions`] holds the server
+//! functions that turn it on and off and finish a two-step sign-in.
 //!
 //! - A secret is 160 random bits, stored sealed with AES-256-GCM under a key derived from the
 //!   site key (`SigningKey::mac`), bound to its account: a copy of the database alone reveals
@@ -13,6 +14,8 @@
 //! - Between a correct password and its code, the browser holds only a random token in an
 //!   HttpOnly cookie naming a five-minute, single-use record: no session, no access token.
 
+pub mod actions;
+
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
@@ -20,7 +23,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::Mac;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use totp_rs::{Algorithm, TOTP};
+use time::OffsetDateTime;
+use totp_rs::{Algorithm, Builder, Totp};
 use tower_cookies::Cookies;
 
 use crate::server::auth::refresh;
@@ -31,11 +35,11 @@ use crate::server::state::AppState;
 use crate::server::store::{SecondStepRow, UserRow};
 
 /// Digits of a code.
-pub const DIGITS: usize = 6;
+pub const DIGITS: u8 = 6;
 /// Seconds a code stands for.
 const STEP_SECONDS: u64 = 30;
 /// Steps either side of now whose codes are still accepted (a phone's clock may drift).
-const SKEW_STEPS: i64 = 1;
+const SKEW_STEPS: u16 = 1;
 /// Bytes of a new secret: 160 bits, as RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
 /// Recovery codes made at a time.
@@ -55,7 +59,8 @@ pub struct Sealer {
 impl Sealer {
     pub fn new(signing_key: &SigningKey) -> Self {
         let derived = signing_key.mac("totp-secret-sealing").finalize().into_bytes();
-        let key = UnboundKey::new(&AES_256_GCM, &derived).expect("an HMAC-SHA256 output is an AES-256 key");
+        let key = UnboundKey::new(&AES_256_GCM, derived.as_slice())
+            .expect("an HMAC-SHA256 output is an AES-256 key");
         Self {
             key: LessSafeKey::new(key),
         }
@@ -124,9 +129,12 @@ pub fn new_enrolment(state: &AppState, user: &UserRow) -> anyhow::Result<Enrolme
     getrandom::fill(&mut secret).context("Failed to read the OS random source")?;
     let sealed = Sealer::new(&state.signing_key).seal(user.id, &secret)?;
     let totp = totp_for(state, user, secret)?;
-    let uri = totp.get_url();
+    let uri = totp
+        .to_url()
+        .map_err(|error| anyhow!("Failed to write the otpauth URI: {error}"))?;
     let secret_text = totp
-        .get_secret_base32()
+        .secret()
+        .to_base32()
         .as_bytes()
         .chunks(4)
         .map(|group| String::from_utf8_lossy(group).into_owned())
@@ -150,39 +158,26 @@ pub fn new_enrolment(state: &AppState, user: &UserRow) -> anyhow::Result<Enrolme
 }
 
 /// The TOTP of `user`'s `secret`, labelled with the site's name and their username.
-fn totp_for(state: &AppState, user: &UserRow, secret: Vec<u8>) -> anyhow::Result<TOTP> {
+fn totp_for(state: &AppState, user: &UserRow, secret: Vec<u8>) -> anyhow::Result<Totp> {
     // A label may not hold ':' (it separates issuer from account in the URI).
     let issuer = state.settings.mail.site_name.replace(':', " ");
-    TOTP::new(
-        Algorithm::SHA1,
-        DIGITS,
-        1,
-        STEP_SECONDS,
-        secret,
-        Some(issuer),
-        user.username.clone(),
-    )
-    .map_err(|error| anyhow!("Failed to set up TOTP: {error}"))
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(DIGITS)
+        .with_skew(SKEW_STEPS)
+        .with_step_duration(STEP_SECONDS)
+        .with_secret(secret)
+        .with_account_name(user.username.clone())
+        .with_issuer(Some(issuer))
+        .build()
+        .map_err(|error| anyhow!("Failed to set up TOTP: {error}"))
 }
 
-/// The step of a time, in seconds since the epoch.
-fn step_of(unix_seconds: i64) -> i64 {
-    unix_seconds.div_euclid(STEP_SECONDS as i64)
-}
-
-/// The step (within the skew of now) whose code `code` is, if any. Compares in constant time.
-fn matching_step(totp: &TOTP, code: &str, now_seconds: i64) -> Option<i64> {
-    let now = step_of(now_seconds);
-    (now - SKEW_STEPS..=now + SKEW_STEPS).find(|step| {
-        let time = u64::try_from(step * STEP_SECONDS as i64).unwrap_or(0);
-        let expected = totp.generate(time);
-        expected.len() == code.len()
-            && expected
-                .bytes()
-                .zip(code.bytes())
-                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
-                == 0
-    })
+/// The 30-second step (within the skew of now) whose code `code` is, if any. The comparison
+/// is totp-rs's, in constant time.
+fn matching_step(totp: &Totp, code: &str, now: OffsetDateTime) -> Option<i64> {
+    let now = u64::try_from(now.unix_timestamp()).ok()?;
+    totp.check(code, now).and_then(|step| i64::try_from(step).ok())
 }
 
 /// The step whose code `code` is for the secret being enrolled (no replay check: nothing has
@@ -198,13 +193,13 @@ pub fn enrolment_step(
 ) -> anyhow::Result<Option<i64>> {
     let secret = Sealer::new(&state.signing_key).open(user.id, sealed)?;
     let totp = totp_for(state, user, secret)?;
-    Ok(six_digits(code).and_then(|code| matching_step(&totp, &code, state.clock.now().unix_timestamp())))
+    Ok(six_digits(code).and_then(|code| matching_step(&totp, &code, state.clock.now())))
 }
 
 /// `code` without spaces, when it is six digits.
 fn six_digits(code: &str) -> Option<String> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    (code.len() == DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+    (code.len() == usize::from(DIGITS) && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
 /// `code` as a recovery code is stored, when it could be one: lower case, without dashes or
@@ -285,7 +280,7 @@ pub async fn check_code(
             Some(factor) if factor.enabled_at.is_some() => {
                 let secret = Sealer::new(&state.signing_key).open(user.id, &factor.secret_sealed)?;
                 let totp = totp_for(state, user, secret)?;
-                match matching_step(&totp, &code, state.clock.now().unix_timestamp()) {
+                match matching_step(&totp, &code, state.clock.now()) {
                     Some(step) if state.store.accept_totp_step(user.id, step).await? => CodeVerdict::Accepted,
                     _ => CodeVerdict::Refused,
                 }
@@ -387,33 +382,20 @@ mod tests {
     #[test]
     fn codes_of_the_steps_next_to_now_match_and_farther_ones_do_not() {
         // RFC 6238's SHA-1 test secret and vector: 59 s gives 94287082 (8 digits), 287082 in 6.
-        let totp = TOTP::new_unchecked(
-            Algorithm::SHA1,
-            6,
-            1,
-            30,
-            b"12345678901234567890".to_vec(),
-            None,
-            String::new(),
-        );
-        assert_eq!(totp.generate(59), "287082");
-        let now = 59;
+        let totp = Builder::new()
+            .with_secret(b"12345678901234567890".to_vec())
+            .with_digits(DIGITS)
+            .with_skew(SKEW_STEPS)
+            .with_step_duration(STEP_SECONDS)
+            .build()
+            .unwrap();
+        let code = |at: u64| totp.generate(at).to_string();
+        assert_eq!(code(59), "287082");
+        let now = OffsetDateTime::from_unix_timestamp(59).unwrap();
         assert_eq!(matching_step(&totp, "287082", now), Some(1));
-        assert_eq!(
-            matching_step(&totp, &totp.generate(89), now),
-            Some(2),
-            "one step ahead"
-        );
-        assert_eq!(
-            matching_step(&totp, &totp.generate(29), now),
-            Some(0),
-            "one step behind"
-        );
-        assert_eq!(
-            matching_step(&totp, &totp.generate(119), now),
-            None,
-            "two steps ahead"
-        );
+        assert_eq!(matching_step(&totp, &code(89), now), Some(2), "one step ahead");
+        assert_eq!(matching_step(&totp, &code(29), now), Some(0), "one step behind");
+        assert_eq!(matching_step(&totp, &code(119), now), None, "two steps ahead");
         assert_eq!(matching_step(&totp, "28708", now), None);
     }
 
