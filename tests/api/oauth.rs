@@ -519,6 +519,10 @@ async fn forged_and_garbage_tokens_are_refused_and_never_a_server_error() {
         edit(&mut claims);
         app.forge(&at_jwt(Algorithm::HS256), &claims)
     };
+    // The forger's plain HMAC-SHA256 over the real claims passes: the refusals below are for
+    // what was changed, not for how it was signed.
+    let resigned = app.forge(&at_jwt(Algorithm::HS256), &claims);
+    assert_eq!(app.api("/api/users/me", &resigned).await.status(), 200);
     let payload = real.split('.').nth(1).unwrap().to_owned();
     let edited_payload = {
         let mut claims = claims.clone();
