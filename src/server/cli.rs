@@ -116,7 +116,11 @@ async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
                     user.username
                 );
             } else {
-                println!("{} had no two-step sign-in; nothing changed.", user.username);
+                record(store, Acting::cli().event(AuditAction::SessionEnded).about(&user)).await;
+                println!(
+                    "{} had no two-step sign-in; their sessions have ended all the same.",
+                    user.username
+                );
             }
         }
         UserAction::List { json } => {

@@ -532,10 +532,19 @@ async fn gatehouse_user_reset_mfa_removes_it_and_ends_the_sessions() {
     );
     assert_eq!(two_step_resets(&app).await, 1);
 
+    // Without one, it still signs the person out everywhere (the contract's "and ends their
+    // sessions"), and says there was nothing to remove.
+    let browser = signed_in(&app, "alice").await;
     let again = app.data.gatehouse(&["user", "reset-mfa", "alice"], "");
     assert_eq!(
         stdout(&again),
-        "alice had no two-step sign-in; nothing changed.\n"
+        "alice had no two-step sign-in; their sessions have ended all the same.\n"
+    );
+    assert_eq!(current_user(&app, &browser).await, Value::Null);
+    assert_eq!(
+        two_step_resets(&app).await,
+        1,
+        "nothing was removed the second time"
     );
     let unknown = app.data.gatehouse(&["user", "reset-mfa", "nobody"], "");
     assert_eq!(unknown.status.code(), Some(1));

@@ -492,7 +492,7 @@ pub async fn end_sessions(
     params(("username" = String, Path, description = "Any letter case")),
     security(("oauth2" = ["admin"])),
     responses(
-        (status = 204, description = "Two-step sign-in is off (whether or not it was on); if it was, every session of theirs ended"),
+        (status = 204, description = "Two-step sign-in is off (whether or not it was on), and every session of theirs ended"),
         (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
         (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
         (status = 404, description = "No such user", body = ApiError),

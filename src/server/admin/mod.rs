@@ -241,7 +241,12 @@ pub async fn act_on_user(
             if removed {
                 two_step::notify_change(state, &acting.origin, &user, "removed by an administrator");
             }
-            removed.then_some(AuditAction::TwoStepReset)
+            // Sessions end either way: the trail says which happened.
+            Some(if removed {
+                AuditAction::TwoStepReset
+            } else {
+                AuditAction::SessionEnded
+            })
         }
         UserAction::Delete => {
             let confirmed = confirm.is_some_and(|typed| typed.trim().eq_ignore_ascii_case(&user.username));

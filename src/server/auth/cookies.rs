@@ -17,7 +17,7 @@ const ACCESS: &str = "gatehouse_access";
 const REFRESH: &str = "gatehouse_refresh";
 /// The device cookie (see `auth::device`): outlives sign-out, so the browser stays known.
 const DEVICE: &str = "gatehouse_device";
-/// Names a correct password waiting for its second factor (see `auth::second_factor`).
+/// Names a correct password waiting for its second factor (see `server::two_step`).
 const SECOND_STEP: &str = "gatehouse_second_step";
 /// How long a browser stays known as a device its owner signed in from.
 const DEVICE_LIFETIME: time::Duration = time::Duration::days(365);

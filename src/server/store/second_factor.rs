@@ -33,7 +33,7 @@ macro_rules! replace_recovery_codes {
 /// An account's TOTP factor as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TotpRow {
-    /// See `auth::second_factor::Sealer`.
+    /// See `server::two_step::Sealer`.
     pub secret_sealed: String,
     /// Set once a correct code turned it on; `None` while enrolling.
     pub enabled_at: Option<OffsetDateTime>,

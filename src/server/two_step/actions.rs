@@ -226,16 +226,15 @@ pub fn notify_change(state: &AppState, origin: &SessionOrigin, user: &UserRow, c
     }
 }
 
-/// Removes `user_id`'s second factor after their identity was checked out of band, and ends
-/// every session of theirs: whoever holds one may have been the reason. Returns whether they
-/// had one on. For administrators and `gatehouse user reset-mfa`.
+/// Removes `user_id`'s second factor (if any) after their identity was checked out of band,
+/// and ends every session of theirs either way: whoever holds one may have been the reason
+/// for the call. Returns whether a factor was on. For administrators and `gatehouse user
+/// reset-mfa`.
 ///
 /// # Errors
 /// Database failures.
 pub async fn reset(store: &Store, user_id: i64) -> Result<bool, StoreError> {
     let was_on = store.remove_second_factor(user_id).await?;
-    if was_on {
-        store.end_sessions_of(user_id).await?;
-    }
+    store.end_sessions_of(user_id).await?;
     Ok(was_on)
 }

@@ -1,5 +1,5 @@
 -- Two-step sign-in: a TOTP secret per account, its recovery codes, and the short-lived state
--- between a correct password and the code. See src/server/auth/second_factor.rs.
+-- between a correct password and the code. See src/server/two_step/.
 
 -- The shared secret, sealed (AES-256-GCM under a key derived from the site key, bound to the
 -- account). It is on only once `enabled_at` is set, which takes a correct code; until then it
