@@ -60,6 +60,8 @@ pub fn TwoStepSignIn() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="two-step-heading">
             <h2 id="two-step-heading">"Two-step sign-in"</h2>
+            // First, so that the person sees them before anything else.
+            {move || fresh_codes.get().map(|codes| view! { <RecoveryCodes codes=codes/> })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
@@ -76,7 +78,6 @@ pub fn TwoStepSignIn() -> impl IntoView {
                     }
                 })}
             </Transition>
-            {move || fresh_codes.get().map(|codes| view! { <RecoveryCodes codes=codes/> })}
         </section>
     }
 }
