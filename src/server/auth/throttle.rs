@@ -66,6 +66,17 @@ fn account_subject(username: &str) -> String {
     }
 }
 
+/// The client address as a subject: more free failures (several people may share one), and
+/// never cleared by a success (one good password must not reset a guessing run against other
+/// accounts).
+fn address_subject(address: &str) -> Subject {
+    Subject {
+        key: format!("address:{address}"),
+        free: FREE_PER_ADDRESS,
+        cleared_by_success: false,
+    }
+}
+
 impl Attempt {
     /// An attempt to sign in as `username` from `address` (if known), from a browser whose
     /// valid device cookie for that account has id `device` (if any).
@@ -89,11 +100,7 @@ impl Attempt {
                     free: FREE_PER_ACCOUNT,
                     cleared_by_success: true,
                 };
-                let address = address.map(|address| Subject {
-                    key: format!("address:{address}"),
-                    free: FREE_PER_ADDRESS,
-                    cleared_by_success: false,
-                });
+                let address = address.map(address_subject);
                 std::iter::once(account).chain(address).collect()
             }
         };
@@ -114,11 +121,7 @@ impl Attempt {
             free: FREE_PER_ACCOUNT,
             cleared_by_success: true,
         };
-        let address = address.map(|address| Subject {
-            key: format!("address:{address}"),
-            free: FREE_PER_ADDRESS,
-            cleared_by_success: false,
-        });
+        let address = address.map(address_subject);
         Ok(Self {
             id: random_hex(16)?,
             subjects: std::iter::once(codes).chain(address).collect(),
@@ -130,14 +133,7 @@ impl Attempt {
     /// # Errors
     /// The OS random source failed.
     pub fn from_address(address: Option<&str>) -> anyhow::Result<Self> {
-        let subjects = address
-            .map(|address| Subject {
-                key: format!("address:{address}"),
-                free: FREE_PER_ADDRESS,
-                cleared_by_success: false,
-            })
-            .into_iter()
-            .collect();
+        let subjects = address.map(address_subject).into_iter().collect();
         Ok(Self {
             id: random_hex(16)?,
             subjects,

@@ -173,6 +173,12 @@ fn totp_for(state: &AppState, user: &UserRow, secret: Vec<u8>) -> anyhow::Result
         .map_err(|error| anyhow!("Failed to set up TOTP: {error}"))
 }
 
+/// The TOTP of `user`'s stored (sealed) secret.
+fn stored_totp(state: &AppState, user: &UserRow, sealed: &str) -> anyhow::Result<Totp> {
+    let secret = Sealer::new(&state.signing_key).open(user.id, sealed)?;
+    totp_for(state, user, secret)
+}
+
 /// The 30-second step (within the skew of now) whose code `code` is, if any. The comparison
 /// is totp-rs's, in constant time.
 fn matching_step(totp: &Totp, code: &str, now: OffsetDateTime) -> Option<i64> {
@@ -191,8 +197,7 @@ pub fn enrolment_step(
     sealed: &str,
     code: &str,
 ) -> anyhow::Result<Option<i64>> {
-    let secret = Sealer::new(&state.signing_key).open(user.id, sealed)?;
-    let totp = totp_for(state, user, secret)?;
+    let totp = stored_totp(state, user, sealed)?;
     Ok(six_digits(code).and_then(|code| matching_step(&totp, &code, state.clock.now())))
 }
 
@@ -278,8 +283,7 @@ pub async fn check_code(
     let verdict = if let Some(code) = six_digits(code) {
         match state.store.totp_factor(user.id).await? {
             Some(factor) if factor.enabled_at.is_some() => {
-                let secret = Sealer::new(&state.signing_key).open(user.id, &factor.secret_sealed)?;
-                let totp = totp_for(state, user, secret)?;
+                let totp = stored_totp(state, user, &factor.secret_sealed)?;
                 match matching_step(&totp, &code, state.clock.now()) {
                     Some(step) if state.store.accept_totp_step(user.id, step).await? => CodeVerdict::Accepted,
                     _ => CodeVerdict::Refused,
