@@ -43,14 +43,14 @@ timed = printf '\n\033[1m==> %s\033[0m\n' '$(1)'; start=$$(date +%s); $(2); stat
 .PHONY: help run test bench bench-admin build tools test-tools postgres smtp-sink cargo-test e2e api-fuzz clean
 
 help:
-	@echo "make run    install what is missing, build the release, serve on http://127.0.0.1:3000"
+	@echo "make run    install what is missing, build the release, serve on http://localhost:3000"
 	@echo "make test   install what is missing, build once, run the Rust tests and the browser tests"
 	@echo "make bench  build the release and measure it against the reference servers (../shared/bench)"
 	@echo "make bench-admin  the admin user table at 100,000 users, on SQLite and PostgreSQL"
 
 run: tools build
-	@echo "Serving on http://127.0.0.1:3000 with data in ./data (Ctrl-C stops)."
-	./target/release/gatehouse serve
+	@echo "Serving on http://localhost:3000 with data in ./data (Ctrl-C stops)."
+	./target/release/gatehouse serve --public-url http://localhost:3000
 
 # The browser tests run right after the build, on exactly what cargo-leptos produced.
 test: tools test-tools build e2e api-fuzz cargo-test

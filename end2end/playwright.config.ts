@@ -7,7 +7,9 @@ const dataDir = process.env.E2E_DATA_DIR;
 if (!dataDir) {
   throw new Error('E2E_DATA_DIR is not set: run the browser tests with `make test` (or `make e2e`)');
 }
-const baseURL = `http://127.0.0.1:${port}`;
+// A host name, not 127.0.0.1: browsers refuse passkeys (WebAuthn) on an IP address. The server
+// is told it is reached there (--public-url), so its forms accept this origin.
+const baseURL = `http://localhost:${port}`;
 // The SMTP sink the Makefile started (maildev): the server mails it, the tests read it back.
 const smtp = process.env.E2E_SMTP ?? 'smtp://127.0.0.1:1025?tls=none';
 
@@ -42,9 +44,9 @@ export default defineConfig({
     // Access tokens of 3 s (about 8 s with the validation leeway): sessions must carry on by
     // silent refresh throughout the suite, not only in the spec written for it.
     // Sign-up is open, so that its flow can be tried.
-    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s --allow-signup --smtp-url '${smtp}'`,
+    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s --allow-signup --smtp-url '${smtp}' --public-url ${baseURL}`,
     cwd: '..',
-    url: `${baseURL}/healthz`,
+    url: `http://127.0.0.1:${port}/healthz`,
     timeout: 30_000,
     reuseExistingServer: false,
     stdout: 'pipe',

@@ -149,6 +149,26 @@ pub enum Problem {
     TwoStepOff,
     #[error("Start again: press \"Turn on two-step sign-in\" and scan the new QR code.")]
     TwoStepNotBegun,
+    #[error(
+        "Passkeys need the site to be opened by its name, not an IP address: ask its administrator (locally, start it with --public-url http://localhost:PORT)."
+    )]
+    PasskeysUnavailable,
+    #[error("A passkey's name is 1 to 60 characters on one line, e.g. \"laptop\".")]
+    PasskeyNameRules,
+    #[error("That took too long, or was finished already. Try again.")]
+    PasskeyCeremonyExpired,
+    #[error(
+        "This passkey was not accepted. Try again, or use another passkey or your username and password."
+    )]
+    PasskeyRefused,
+    #[error("That passkey is already added to an account here.")]
+    PasskeyAlreadyAdded,
+    #[error("There is no such passkey; it may have been removed already.")]
+    UnknownPasskey,
+    #[error(
+        "For your safety, removing a passkey needs a recent sign-in: sign out, sign in again, then remove it."
+    )]
+    RecentSignInNeeded,
 }
 
 /// " (reference <id>)" for a request id as this site makes them (a UUID), else nothing: a

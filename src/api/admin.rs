@@ -40,6 +40,8 @@ pub struct UserOverview {
     pub last_seen: Option<String>,
     /// Their sign-in asks for a code after the password.
     pub two_step: bool,
+    /// How many passkeys they can sign in with.
+    pub passkeys: usize,
     /// The administrator is looking at their own account.
     pub is_you: bool,
 }
@@ -57,8 +59,8 @@ pub enum UserAction {
     EndSessions,
     /// Delete the account with its sessions and items (the audit trail stays).
     Delete,
-    /// Remove their two-step sign-in (after checking who they are some other way); every
-    /// session of theirs ends.
+    /// Remove their two-step sign-in and passkeys (after checking who they are some other
+    /// way); every session of theirs ends.
     ResetTwoStep,
 }
 
@@ -73,7 +75,7 @@ impl UserAction {
             Self::EndSessions => "Signed out everywhere.",
             Self::Delete => "Account deleted.",
             Self::ResetTwoStep => {
-                "Two-step sign-in removed and signed out everywhere: they sign in with their password alone now."
+                "Two-step sign-in and passkeys removed, and signed out everywhere: they sign in with their password alone now."
             }
         }
     }

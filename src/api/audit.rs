@@ -44,11 +44,15 @@ pub enum AuditAction {
     TwoStepReset,
     /// New recovery codes replaced the old ones.
     RecoveryCodesRenewed,
+    /// A passkey was added to an account (or a try failed).
+    PasskeyAdded,
+    /// A passkey was removed by its owner.
+    PasskeyRemoved,
 }
 
 impl AuditAction {
     /// Every action, in the order the filter offers them.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 25] = [
         Self::SignIn,
         Self::SignOut,
         Self::RefreshReuse,
@@ -72,6 +76,8 @@ impl AuditAction {
         Self::TwoStepDisabled,
         Self::TwoStepReset,
         Self::RecoveryCodesRenewed,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
     ];
 
     /// The stored name, also the filter's value: `sign_in`, `user_disabled`, ...
@@ -100,6 +106,8 @@ impl AuditAction {
             Self::TwoStepDisabled => "two_step_disabled",
             Self::TwoStepReset => "two_step_reset",
             Self::RecoveryCodesRenewed => "recovery_codes_renewed",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 
@@ -134,6 +142,8 @@ impl AuditAction {
             Self::TwoStepDisabled => "Two-step sign-in turned off",
             Self::TwoStepReset => "Two-step sign-in removed by an administrator",
             Self::RecoveryCodesRenewed => "New recovery codes",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod passkeys;
 pub mod self_service;
 pub mod session;
 pub mod setup;
@@ -26,6 +27,12 @@ pub use admin::{
 };
 pub use audit::{
     AuditAction, AuditList, AuditRecord, ListAudit, RecentActivity, list_audit, recent_activity,
+};
+pub use passkeys::{
+    BeginAddPasskey, BeginPasskeySignIn, FinishAddPasskey, FinishPasskeySignIn, ListPasskeys, PasskeySummary,
+    PasskeysOffered, RemovePasskey, RenamePasskey, begin_add_passkey, begin_passkey_sign_in,
+    finish_add_passkey, finish_passkey_sign_in, list_passkeys, passkeys_offered, remove_passkey,
+    rename_passkey,
 };
 pub use self_service::{
     ChangeEmail, EmailLinkState, ForgotPassword, LinkState, ResendVerification, ResetLinkState,
@@ -61,6 +68,15 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     (<SignUp as ServerFn>::PATH, Access::Public),
     // Guarded by the browser's half-finished sign-in (a right password, minutes ago).
     (<FinishSignIn as ServerFn>::PATH, Access::Public),
+    // Guarded by the passkey's signature over a challenge this browser was given.
+    (<PasskeysOffered as ServerFn>::PATH, Access::Public),
+    (<BeginPasskeySignIn as ServerFn>::PATH, Access::Public),
+    (<FinishPasskeySignIn as ServerFn>::PATH, Access::Public),
+    (<ListPasskeys as ServerFn>::PATH, Access::SignedIn),
+    (<BeginAddPasskey as ServerFn>::PATH, Access::SignedIn),
+    (<FinishAddPasskey as ServerFn>::PATH, Access::SignedIn),
+    (<RenamePasskey as ServerFn>::PATH, Access::SignedIn),
+    (<RemovePasskey as ServerFn>::PATH, Access::SignedIn),
     (<TwoStepStatus as ServerFn>::PATH, Access::SignedIn),
     (<BeginTwoStep as ServerFn>::PATH, Access::SignedIn),
     (<ConfirmTwoStep as ServerFn>::PATH, Access::SignedIn),

@@ -95,6 +95,7 @@ fn Account(
     edit: ServerAction<EditUser>,
     reset: ServerAction<SetTemporaryPassword>,
 ) -> impl IntoView {
+    let resettable = overview.two_step || overview.passkeys > 0;
     let user = overview.user;
     let name = user.username.clone();
     let button = |action, label, class| action_button(act, name.clone(), action, label, class);
@@ -114,6 +115,8 @@ fn Account(
                 <dd>{if user.must_change_password { "Temporary: must be changed at the next sign-in" } else { "Chosen by the user" }}</dd>
                 <dt>"Two-step sign-in"</dt>
                 <dd>{if overview.two_step { "On" } else { "Off" }}</dd>
+                <dt>"Passkeys"</dt>
+                <dd>{overview.passkeys}</dd>
                 <dt>"Live sessions"</dt>
                 <dd>{overview.live_sessions}</dd>
                 <dt>"Last seen"</dt>
@@ -136,10 +139,10 @@ fn Account(
                     button("grant_admin", "Make administrator", "secondary").into_any()
                 }}
                 {button("end_sessions", "Sign out everywhere", "secondary")}
-                {overview.two_step.then(|| button("reset_two_step", "Remove two-step sign-in", "danger"))}
+                {resettable.then(|| button("reset_two_step", "Remove two-step sign-in and passkeys", "danger"))}
             </div>
-            {overview.two_step.then(|| view! {
-                <p class="hint">"Remove two-step sign-in only for someone who lost their phone and their recovery codes, once you are sure who they are: it signs them out everywhere."</p>
+            {resettable.then(|| view! {
+                <p class="hint">"Remove two-step sign-in and passkeys only for someone who lost their phone, recovery codes or passkeys, once you are sure who they are: it signs them out everywhere."</p>
             })}
             <p class="form-status" aria-live="polite">
                 {move || act.value().get().map(|outcome| match outcome {

@@ -3,14 +3,54 @@
 //! A plain form post to the `login` server function, so it works without JavaScript (the server
 //! answers 303 to the next page, or back here with the error); hydrated, the same form submits
 //! in the background and shows the error without a page load.
+//!
+//! Hydrated, and where the site and the browser both can, it also offers passkeys: a button that
+//! opens the browser's passkey dialog, and the username field's autofill, which lists the
+//! passkeys this device holds for the site.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{Login, signup_open};
+use crate::api::{Login, begin_passkey_sign_in, finish_passkey_sign_in, passkeys_offered, signup_open};
+use crate::components::webauthn::{
+    BrowserRefusal, autofill_passkey, autofill_supported, passkeys_supported, stop_autofill, use_passkey,
+};
 use crate::error::AppError;
+
+/// How the person picks their passkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PasskeyPicker {
+    /// The browser's passkey dialog, opened by the button.
+    Dialog,
+    /// The username field's autofill suggestions.
+    Autofill,
+}
+
+/// Signs in with a passkey: the server's challenge, the browser's answer, the server's check
+/// (which starts the session and redirects). `Err(None)` when the autofill request was stopped
+/// on purpose (nothing to say).
+async fn passkey_sign_in(
+    picker: PasskeyPicker,
+    remember: bool,
+    next: Option<String>,
+) -> Result<(), Option<String>> {
+    let autofill = picker == PasskeyPicker::Autofill;
+    let options = begin_passkey_sign_in(autofill)
+        .await
+        .map_err(|error| Some(error.to_string()))?;
+    let answer = if autofill {
+        autofill_passkey(&options).await
+    } else {
+        use_passkey(&options).await
+    };
+    let answer =
+        answer.map_err(|refusal| (refusal != BrowserRefusal::Stopped).then(|| refusal.to_string()))?;
+    finish_passkey_sign_in(answer, remember, next)
+        .await
+        .map_err(|error| Some(error.to_string()))
+}
 
 /// What the page says first, from the `reason` its link carries (a fixed set: anyone can
 /// write a link, so no text comes from it).
@@ -45,6 +85,27 @@ pub fn LoginPage() -> impl IntoView {
             .and_then(Result::err)
             .map(|error| error.to_string())
     };
+    // Passkeys: offered once hydrated, when the site has them and the browser can use them.
+    let remember = RwSignal::new(false);
+    let passkeys = RwSignal::new(false);
+    let passkey = Action::new_unsync(move |picker: &PasskeyPicker| {
+        let next = query
+            .with_untracked(|query| query.get("next"))
+            .filter(|next| !next.is_empty());
+        passkey_sign_in(*picker, remember.get_untracked(), next)
+    });
+    let passkey_error = move || passkey.value().get().and_then(Result::err).flatten();
+    Effect::new(move || {
+        leptos::task::spawn_local(async move {
+            let offered = passkeys_supported() && matches!(passkeys_offered().await, Ok(true));
+            passkeys.set(offered);
+            if offered && autofill_supported().await {
+                passkey.dispatch(PasskeyPicker::Autofill);
+            }
+        });
+    });
+    // Leaving the page withdraws the autofill request (the browser keeps it otherwise).
+    on_cleanup(stop_autofill);
 
     view! {
         <Title text="Sign in"/>
@@ -60,7 +121,7 @@ pub fn LoginPage() -> impl IntoView {
                         id="username"
                         name="username"
                         type="text"
-                        autocomplete="username"
+                        autocomplete="username webauthn"
                         autocapitalize="none"
                         spellcheck="false"
                         required
@@ -72,7 +133,7 @@ pub fn LoginPage() -> impl IntoView {
                     <input id="password" name="password" type="password" autocomplete="current-password" required/>
                 </div>
                 <label class="checkbox">
-                    <input type="checkbox" name="remember" value="on"/>
+                    <input type="checkbox" name="remember" value="on" on:change=move |event| remember.set(event_target_checked(&event))/>
                     "Keep me signed in on this device"
                 </label>
                 <p id="login-error" class="form-error" aria-live="assertive">{error}</p>
@@ -80,6 +141,17 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <Show when=move || passkeys.get()>
+                <div class="passkey-sign-in">
+                    <p class="divider">"or"</p>
+                    <button type="button" class="button secondary wide" on:click=move |_| {
+                        passkey.dispatch(PasskeyPicker::Dialog);
+                    }>
+                        "Sign in with a passkey"
+                    </button>
+                    <p class="form-error" aria-live="assertive">{passkey_error}</p>
+                </div>
+            </Show>
             <p class="aside"><A href="/forgot-password">"Forgot your password?"</A></p>
             <Suspense>
                 {move || Suspend::new(async move {

@@ -1,5 +1,5 @@
 //! `/profile`: account details, the e-mail address (confirmed or not, and its change), the
-//! password change form, two-step sign-in, where the person is signed in and their recent
+//! password change form, passkeys, two-step sign-in, where the person is signed in and their recent
 //! account activity.
 
 use leptos::prelude::*;
@@ -11,6 +11,7 @@ use crate::api::{
 };
 use crate::components::change_password::ChangePasswordForm;
 use crate::components::email_address::EmailAddress;
+use crate::components::passkeys::Passkeys;
 use crate::components::two_step::TwoStepSignIn;
 use crate::components::with_user::WithUser;
 
@@ -40,6 +41,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <h2 id="password-heading">"Change your password"</h2>
                 <ChangePasswordForm/>
             </section>
+            <Passkeys/>
             <TwoStepSignIn/>
             <SessionsList/>
             <RecentActivity/>

@@ -76,20 +76,29 @@ impl BrowserBundle {
     }
 }
 
-/// The first 12 hex digits of a SHA-256 over every file's name and content, in name order.
+/// The first 12 hex digits of a SHA-256 over every file's path and content, in path order,
+/// subdirectories included (wasm-bindgen puts the JavaScript the wasm imports, such as the
+/// passkey helpers, under `snippets/`).
 fn version_of(dir: &Path) -> Option<String> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_file())
-        .collect();
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(next) = dirs.pop() {
+        for entry in std::fs::read_dir(&next).ok()? {
+            let path = entry.ok()?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
     if files.is_empty() {
         return None;
     }
     files.sort();
     let mut hash = Sha256::new();
     for file in &files {
-        hash.update(file.file_name()?.as_encoded_bytes());
+        hash.update(file.strip_prefix(dir).ok()?.as_os_str().as_encoded_bytes());
         hash.update(std::fs::read(file).ok()?);
     }
     Some(hex(&hash.finalize()[..6]))
@@ -109,6 +118,14 @@ mod tests {
         assert_eq!(first.len(), 12);
         assert_eq!(version_of(dir.path()).unwrap(), first, "same files, same version");
         std::fs::write(dir.path().join("gatehouse.wasm"), b"two").unwrap();
-        assert_ne!(version_of(dir.path()).unwrap(), first);
+        let second = version_of(dir.path()).unwrap();
+        assert_ne!(second, first);
+        let snippets = dir.path().join("snippets/gatehouse-1");
+        std::fs::create_dir_all(&snippets).unwrap();
+        std::fs::write(snippets.join("webauthn.js"), b"export function a() {}").unwrap();
+        let third = version_of(dir.path()).unwrap();
+        assert_ne!(third, second, "a file in a subdirectory counts");
+        std::fs::write(snippets.join("webauthn.js"), b"export function b() {}").unwrap();
+        assert_ne!(version_of(dir.path()).unwrap(), third, "and so does its content");
     }
 }

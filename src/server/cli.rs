@@ -112,13 +112,13 @@ async fn run_action(store: &Store, action: UserAction) -> anyhow::Result<()> {
             if two_step::reset(store, user.id).await? {
                 record(store, Acting::cli().event(AuditAction::TwoStepReset).about(&user)).await;
                 println!(
-                    "Removed the two-step sign-in of {}; their sessions have ended. They sign in with their password alone now.",
+                    "Removed the two-step sign-in and passkeys of {}; their sessions have ended. They sign in with their password alone now.",
                     user.username
                 );
             } else {
                 record(store, Acting::cli().event(AuditAction::SessionEnded).about(&user)).await;
                 println!(
-                    "{} had no two-step sign-in; their sessions have ended all the same.",
+                    "{} had no two-step sign-in or passkey; their sessions have ended all the same.",
                     user.username
                 );
             }

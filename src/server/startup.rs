@@ -38,6 +38,7 @@ use crate::server::errors::server_function_errors;
 use crate::server::files::create_private_dir;
 use crate::server::mail::Mailer;
 use crate::server::metrics::{self, Metrics};
+use crate::server::passkeys::RelyingParty;
 use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
 use crate::server::state::{AppState, Shared};
 use crate::server::store::Store;
@@ -106,6 +107,13 @@ impl Application {
         let metrics = metrics_listener
             .is_some()
             .then(|| Arc::new(Metrics::new(store.session_cache_counters())));
+        let passkeys = RelyingParty::for_site(&public_url, &settings.mail.site_name)?.map(Arc::new);
+        if passkeys.is_none() {
+            tracing::info!(
+                public_url = public_url.origin(),
+                "passkeys are off: browsers refuse them on an IP address; set --public-url to a host name (http://localhost:PORT locally)"
+            );
+        }
         let state = AppState::new(Shared {
             leptos_options,
             tokens: Arc::new(AccessTokens::new(
@@ -123,6 +131,7 @@ impl Application {
             settings: Arc::new(settings),
             mailer,
             metrics,
+            passkeys,
         });
         let setup_link = setup::offer_link(&state).await?;
         Ok(Self {
@@ -409,6 +418,11 @@ async fn purge_periodically(store: Store, clock: Clock, audit_retention: std::ti
                 error = format!("{error:#}"),
                 "purging half-finished sign-ins failed"
             ),
+        }
+        match store.purge_passkey_ceremonies(clock.now()).await {
+            Ok(0) => {}
+            Ok(ceremonies) => tracing::info!(ceremonies, "purged expired passkey ceremonies"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "purging passkey ceremonies failed"),
         }
         match store.purge_audit_events(clock.now() - audit_retention).await {
             Ok(0) => {}

@@ -12,6 +12,7 @@ use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings};
 use crate::server::mail::Mailer;
 use crate::server::metrics::Metrics;
+use crate::server::passkeys::RelyingParty;
 use crate::server::store::Store;
 
 /// Shared state of one running application. Cloning it is one reference count: axum clones
@@ -52,6 +53,8 @@ pub struct Shared {
     pub mailer: Mailer,
     /// Counted only when `--metrics-addr` is set.
     pub metrics: Option<Arc<Metrics>>,
+    /// The site as a WebAuthn relying party; `None` when it is reached by an IP address.
+    pub passkeys: Option<Arc<RelyingParty>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use gatehouse::server::config::{DatabaseLocation, Settings, StoreSettings};
-use gatehouse::server::store::Store;
 use gatehouse::server::store::scratch::ScratchDatabase;
+use gatehouse::server::store::{PasskeyRow, Store};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
@@ -76,6 +76,17 @@ async fn db_copy_round_trip_sqlite_to_postgresql_to_sqlite_keeps_every_row_and_p
         .add_item(johndoe.id, "Portal gun", Some("From the tutorial"))
         .await
         .unwrap();
+    app.state
+        .store
+        .add_passkey(
+            johndoe.id,
+            "Y3JlZGVudGlhbA",
+            "7d4c5ac5-3f0e-4a55-9d4e-2f1b8f0c1a6e",
+            "laptop",
+            r#"{"cred":{}}"#,
+        )
+        .await
+        .unwrap();
     app.sign_in("johndoe", PASSWORD, None).await;
     app.password_grant("alice").await;
     let source = app.state.store.clone();
@@ -95,7 +106,7 @@ async fn db_copy_round_trip_sqlite_to_postgresql_to_sqlite_keeps_every_row_and_p
     assert_eq!(there.status.code(), Some(0), "{}", stderr(&there));
     assert_eq!(
         stdout(&there),
-        "Copied 2 users, 2 sessions, 2 refresh tokens, 1 items, 2 audit events, 0 second factors.\n"
+        "Copied 2 users, 2 sessions, 2 refresh tokens, 1 items, 2 audit events, 0 second factors, 1 passkeys.\n"
     );
     let back = db_copy(&middle_url, end_file.to_str().unwrap(), &[]);
     assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
@@ -131,6 +142,23 @@ async fn db_copy_round_trip_sqlite_to_postgresql_to_sqlite_keeps_every_row_and_p
     assert_eq!(
         copy.items_of(johndoe.id).await.unwrap(),
         original.items_of(johndoe.id).await.unwrap()
+    );
+    let passkeys = |rows: Vec<PasskeyRow>| {
+        rows.into_iter()
+            .map(|row| {
+                (
+                    row.id,
+                    row.credential_id,
+                    row.user_handle,
+                    row.name,
+                    row.credential,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        passkeys(copy.passkeys_of(johndoe.id).await.unwrap()),
+        passkeys(original.passkeys_of(johndoe.id).await.unwrap())
     );
     let session_ids = |store: Store| async move {
         let users = store.list_users().await.unwrap();

@@ -15,6 +15,7 @@ mod mail;
 mod metrics;
 mod oauth;
 mod pages;
+mod passkeys;
 mod security;
 mod sessions;
 mod setup;

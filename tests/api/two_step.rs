@@ -523,7 +523,10 @@ async fn gatehouse_user_reset_mfa_removes_it_and_ends_the_sessions() {
 
     let output = app.data.gatehouse(&["user", "reset-mfa", "alice"], "");
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).starts_with("Removed the two-step sign-in of alice; their sessions have ended."));
+    assert!(
+        stdout(&output)
+            .starts_with("Removed the two-step sign-in and passkeys of alice; their sessions have ended.")
+    );
     assert!(!app.state.store.has_second_factor(alice.id).await.unwrap());
     assert_eq!(
         current_user(&app, &owner).await,
@@ -538,7 +541,7 @@ async fn gatehouse_user_reset_mfa_removes_it_and_ends_the_sessions() {
     let again = app.data.gatehouse(&["user", "reset-mfa", "alice"], "");
     assert_eq!(
         stdout(&again),
-        "alice had no two-step sign-in; their sessions have ended all the same.\n"
+        "alice had no two-step sign-in or passkey; their sessions have ended all the same.\n"
     );
     assert_eq!(current_user(&app, &browser).await, Value::Null);
     assert_eq!(

@@ -483,8 +483,9 @@ pub async fn end_sessions(
     Ok(Json(Ended { ended }))
 }
 
-/// Removes an account's two-step sign-in, for someone who lost their phone and their recovery
-/// codes and proved who they are some other way; their sessions end (scope `admin`).
+/// Removes an account's two-step sign-in and passkeys, for someone who lost their phone and
+/// their recovery codes (or their passkeys) and proved who they are some other way; their
+/// sessions end (scope `admin`).
 #[utoipa::path(
     delete,
     path = "/api/admin/users/{username}/two-step",
@@ -492,7 +493,7 @@ pub async fn end_sessions(
     params(("username" = String, Path, description = "Any letter case")),
     security(("oauth2" = ["admin"])),
     responses(
-        (status = 204, description = "Two-step sign-in is off (whether or not it was on), and every session of theirs ended"),
+        (status = 204, description = "Two-step sign-in is off and no passkey is left (whether or not there were any), and every session of theirs ended"),
         (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
         (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
         (status = 404, description = "No such user", body = ApiError),

@@ -104,6 +104,7 @@ pub async fn user_details(username: String) -> Result<UserOverview, AppError> {
         live_sessions: live.len(),
         last_seen,
         two_step: state.store.has_second_factor(user.id).await.map_err(internal)?,
+        passkeys: state.store.passkeys_of(user.id).await.map_err(internal)?.len(),
         is_you: user.id == admin.user.id,
     })
 }

@@ -1,5 +1,6 @@
 //! The browser's cookies: the two session cookies (access and refresh token), the device
-//! cookie and the second-step cookie: their names and attributes, decided here and nowhere else.
+//! cookie and the short-lived cookies of a sign-in or passkey ceremony under way: their names
+//! and attributes, decided here and nowhere else.
 //!
 //! HttpOnly keeps the tokens away from page scripts. `SameSite=Lax` keeps the browser from
 //! sending them on cross-site sub-requests and form posts, which blocks most CSRF on its own. On
@@ -17,10 +18,28 @@ const ACCESS: &str = "gatehouse_access";
 const REFRESH: &str = "gatehouse_refresh";
 /// The device cookie (see `auth::device`): outlives sign-out, so the browser stays known.
 const DEVICE: &str = "gatehouse_device";
-/// Names a correct password waiting for its second factor (see `server::two_step`).
-const SECOND_STEP: &str = "gatehouse_second_step";
 /// How long a browser stays known as a device its owner signed in from.
 const DEVICE_LIFETIME: time::Duration = time::Duration::days(365);
+
+/// Something a browser began and must finish within minutes: its cookie holds a random token
+/// naming a single-use record in the store, so the browser that began it is the one that can
+/// finish it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// A correct password waiting for its second factor (see `server::two_step`).
+    SecondStep,
+    /// A passkey being added or signed in with (see `server::passkeys`).
+    PasskeyCeremony,
+}
+
+impl Pending {
+    fn cookie_name(self) -> &'static str {
+        match self {
+            Self::SecondStep => "gatehouse_second_step",
+            Self::PasskeyCeremony => "gatehouse_passkey_ceremony",
+        }
+    }
+}
 
 /// Where and how the tokens are kept in the browser.
 #[derive(Debug, Clone)]
@@ -82,23 +101,23 @@ impl AuthCookies {
         cookies.add(device);
     }
 
-    /// The token of a half-finished sign-in the request carries, if any.
-    pub fn read_second_step(&self, cookies: &Cookies) -> Option<String> {
+    /// The token of the `pending` thing the request carries, if any.
+    pub fn read_pending(&self, cookies: &Cookies, pending: Pending) -> Option<String> {
         cookies
-            .get(&self.name(SECOND_STEP))
+            .get(&self.name(pending.cookie_name()))
             .map(|cookie| cookie.value().to_owned())
     }
 
-    /// Stores the token of a half-finished sign-in for as long as it may be finished.
-    pub fn set_second_step(&self, cookies: &Cookies, token: String, lifetime: time::Duration) {
-        let mut cookie = self.build(self.name(SECOND_STEP), token);
+    /// Stores the token of a `pending` thing for as long as it may be finished.
+    pub fn set_pending(&self, cookies: &Cookies, pending: Pending, token: String, lifetime: time::Duration) {
+        let mut cookie = self.build(self.name(pending.cookie_name()), token);
         cookie.set_max_age(lifetime);
         cookies.add(cookie);
     }
 
-    /// Removes the second-step cookie.
-    pub fn clear_second_step(&self, cookies: &Cookies) {
-        cookies.add(self.expired(self.name(SECOND_STEP)));
+    /// Removes the cookie of a `pending` thing.
+    pub fn clear_pending(&self, cookies: &Cookies, pending: Pending) {
+        cookies.add(self.expired(self.name(pending.cookie_name())));
     }
 
     /// Stores both tokens; see [`Lifetimes`].

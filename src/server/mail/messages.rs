@@ -28,10 +28,13 @@ pub enum Template {
     SignupRefused,
     /// Two-step sign-in was turned on or off, or removed by an administrator (`change` says which).
     TwoStepChanged,
+    /// A passkey was added to or removed from the account (`change`: "added to", "removed from";
+    /// `passkey`: its name).
+    PasskeysChanged,
 }
 
 impl Template {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Reset,
         Self::PasswordChanged,
         Self::Verify,
@@ -39,6 +42,7 @@ impl Template {
         Self::Signup,
         Self::SignupRefused,
         Self::TwoStepChanged,
+        Self::PasskeysChanged,
     ];
 
     fn subject(self, site: &str) -> String {
@@ -50,6 +54,7 @@ impl Template {
             Self::Signup => format!("Finish signing up to {site}"),
             Self::SignupRefused => format!("Your sign-up to {site}"),
             Self::TwoStepChanged => format!("Two-step sign-in of your {site} account was changed"),
+            Self::PasskeysChanged => format!("The passkeys of your {site} account were changed"),
         }
     }
 
@@ -62,6 +67,7 @@ impl Template {
             Self::Signup => include_str!("templates/signup.txt"),
             Self::SignupRefused => include_str!("templates/signup_refused.txt"),
             Self::TwoStepChanged => include_str!("templates/two_step_changed.txt"),
+            Self::PasskeysChanged => include_str!("templates/passkeys_changed.txt"),
         }
     }
 
@@ -74,6 +80,7 @@ impl Template {
             Self::Signup => include_str!("templates/signup.html"),
             Self::SignupRefused => include_str!("templates/signup_refused.html"),
             Self::TwoStepChanged => include_str!("templates/two_step_changed.html"),
+            Self::PasskeysChanged => include_str!("templates/passkeys_changed.html"),
         }
     }
 }
@@ -204,6 +211,7 @@ mod tests {
         ("signup_link", "https://login.example.com/signup"),
         ("reason", "this address already has an account."),
         ("change", "turned off"),
+        ("passkey", "laptop"),
     ];
 
     #[test]

@@ -2,16 +2,16 @@
 //! outgrows one machine, and back.
 //!
 //! Users, sessions, refresh tokens, items, second factors (with their recovery codes and
-//! the last code step used) and the audit log are copied with their ids, so signed-in users
-//! stay signed in and two-step sign-in stays on (given the same signing key, which also seals
-//! the TOTP secrets) and the trail is whole. Failed sign-ins and half-finished sign-ins are not
-//! copied: they only matter for minutes. The target is written in one transaction, so a failed copy leaves it as it
-//! was.
+//! the last code step used), passkeys (with their sign counters) and the audit log are copied
+//! with their ids, so signed-in users stay signed in, two-step sign-in stays on (given the same
+//! signing key, which also seals the TOTP secrets) and the trail is whole. Failed sign-ins,
+//! half-finished sign-ins and passkey ceremonies under way are not copied: they only matter for
+//! minutes. The target is written in one transaction, so a failed copy leaves it as it was.
 
 use anyhow::{Context, bail};
 use time::OffsetDateTime;
 
-use super::{ItemRow, Pool, SessionRow, Store, UserRow};
+use super::{ItemRow, PasskeyRow, Pool, SessionRow, Store, UserRow};
 
 /// Rows read from the source at a time.
 const BATCH: i64 = 500;
@@ -26,6 +26,7 @@ pub struct RowCounts {
     pub audit_events: u64,
     /// TOTP factors, on or being enrolled (their recovery codes go with them).
     pub second_factors: u64,
+    pub passkeys: u64,
 }
 
 impl RowCounts {
@@ -36,6 +37,7 @@ impl RowCounts {
             + self.items
             + self.audit_events
             + self.second_factors
+            + self.passkeys
     }
 }
 
@@ -43,13 +45,14 @@ impl std::fmt::Display for RowCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} sessions, {} refresh tokens, {} items, {} audit events, {} second factors",
+            "{} users, {} sessions, {} refresh tokens, {} items, {} audit events, {} second factors, {} passkeys",
             self.users,
             self.sessions,
             self.refresh_tokens,
             self.items,
             self.audit_events,
-            self.second_factors
+            self.second_factors,
+            self.passkeys
         )
     }
 }
@@ -104,7 +107,8 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn row_counts(&self) -> anyhow::Result<RowCounts> {
-        let (users, sessions, refresh_tokens, items, audit_events, second_factors): (
+        let (users, sessions, refresh_tokens, items, audit_events, second_factors, passkeys): (
+            i64,
             i64,
             i64,
             i64,
@@ -115,7 +119,8 @@ impl Store {
             sqlx::query_as(
                 "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), \
                         (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM items), \
-                        (SELECT count(*) FROM audit_events), (SELECT count(*) FROM totp_factors)",
+                        (SELECT count(*) FROM audit_events), (SELECT count(*) FROM totp_factors), \
+                        (SELECT count(*) FROM passkeys)",
             )
             .fetch_one(pool)
             .await
@@ -129,6 +134,7 @@ impl Store {
             items: count(items),
             audit_events: count(audit_events),
             second_factors: count(second_factors),
+            passkeys: count(passkeys),
         })
     }
 
@@ -162,7 +168,8 @@ impl Store {
             // Mailed links and mail requests are not copied: they live for minutes, and a
             // person whose link stopped working asks for another.
             for table in [
-                "email_links", "mail_requests", "second_steps", "recovery_codes", "totp_factors", "audit_events",
+                "email_links", "mail_requests", "passkey_ceremonies", "passkeys", "second_steps", "recovery_codes",
+                "totp_factors", "audit_events",
                 "sign_in_attempts", "refresh_tokens", "items", "sessions", "users",
             ] {
                 sqlx::query(&format!("DELETE FROM {table}"))
@@ -344,9 +351,36 @@ impl Store {
                 }
             }
 
+            let mut after = 0;
+            loop {
+                let passkeys = self.passkeys_after(after).await?;
+                let Some(last) = passkeys.last() else { break };
+                after = last.id;
+                for passkey in &passkeys {
+                    sqlx::query(
+                        "INSERT INTO passkeys (id, user_id, credential_id, user_handle, name, credential, \
+                                               created_at, last_used_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(passkey.id)
+                    .bind(passkey.user_id)
+                    .bind(&passkey.credential_id)
+                    .bind(&passkey.user_handle)
+                    .bind(&passkey.name)
+                    .bind(&passkey.credential)
+                    .bind(passkey.created_at)
+                    .bind(passkey.last_used_at)
+                    .execute(&mut *tx)
+                    .await
+                    .context("Failed to copy a passkey")?;
+                }
+                copied.passkeys += passkeys.len() as u64;
+                progress(copied.total());
+            }
+
             if matches!(target.pool, Pool::Postgres(_)) {
                 // Rows came with their ids: move the identity counters past them.
-                for table in ["users", "items", "audit_events"] {
+                for table in ["users", "items", "audit_events", "passkeys"] {
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) \
                          FROM {table}"
@@ -446,6 +480,20 @@ impl Store {
             .await
         })
         .context("Failed to read recovery codes from the source")
+    }
+
+    async fn passkeys_after(&self, after: i64) -> anyhow::Result<Vec<PasskeyRow>> {
+        on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {} FROM passkeys WHERE id > $1 ORDER BY id LIMIT $2",
+                super::passkeys::PASSKEY_COLUMNS
+            ))
+            .bind(after)
+            .bind(BATCH)
+            .fetch_all(pool)
+            .await
+        })
+        .context("Failed to read passkeys from the source")
     }
 
     async fn items_after(&self, after: i64) -> anyhow::Result<Vec<ItemRow>> {

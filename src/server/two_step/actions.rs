@@ -20,6 +20,7 @@ use crate::server::auth::access::admitted;
 use crate::server::auth::actions::{
     confirm_own_password, redirect, request_cookies, request_origin, start_browser_session, too_many_attempts,
 };
+use crate::server::auth::cookies::Pending;
 use crate::server::auth::current_user::human_time;
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::errors::internal;
@@ -171,7 +172,7 @@ pub async fn finish_sign_in(code: String) -> Result<(), AppError> {
         .filter(|user| !user.disabled);
     let Some(user) = user else {
         state.store.end_second_step(&hash).await.map_err(internal)?;
-        state.auth_cookies.clear_second_step(&cookies);
+        state.auth_cookies.clear_pending(&cookies, Pending::SecondStep);
         return Err(AppError::InvalidCredentials);
     };
     let origin = request_origin(step.persistent)?;
@@ -193,7 +194,7 @@ pub async fn finish_sign_in(code: String) -> Result<(), AppError> {
     if !state.store.end_second_step(&hash).await.map_err(internal)? {
         return Err(AppError::Invalid(Problem::SecondStepExpired));
     }
-    state.auth_cookies.clear_second_step(&cookies);
+    state.auth_cookies.clear_pending(&cookies, Pending::SecondStep);
     start_browser_session(&state, &cookies, &user, &origin).await?;
     record_own(&state, &user, AuditAction::SignIn, Outcome::Success).await;
     match recovery_codes_left {
@@ -226,15 +227,16 @@ pub fn notify_change(state: &AppState, origin: &SessionOrigin, user: &UserRow, c
     }
 }
 
-/// Removes `user_id`'s second factor (if any) after their identity was checked out of band,
-/// and ends every session of theirs either way: whoever holds one may have been the reason
-/// for the call. Returns whether a factor was on. For administrators and `gatehouse user
-/// reset-mfa`.
+/// Removes `user_id`'s second factor and passkeys (if any) after their identity was checked out
+/// of band, and ends every session of theirs either way: whoever holds one may have been the
+/// reason for the call (and may have added a passkey of their own). Returns whether anything
+/// was removed. For administrators and `gatehouse user reset-mfa`.
 ///
 /// # Errors
 /// Database failures.
 pub async fn reset(store: &Store, user_id: i64) -> Result<bool, StoreError> {
-    let was_on = store.remove_second_factor(user_id).await?;
+    let factor_was_on = store.remove_second_factor(user_id).await?;
+    let passkeys = store.remove_passkeys_of(user_id).await?;
     store.end_sessions_of(user_id).await?;
-    Ok(was_on)
+    Ok(factor_was_on || passkeys > 0)
 }

@@ -27,6 +27,7 @@ use time::OffsetDateTime;
 use totp_rs::{Algorithm, Builder, Totp};
 use tower_cookies::Cookies;
 
+use crate::server::auth::cookies::Pending;
 use crate::server::auth::refresh;
 use crate::server::auth::signing_key::SigningKey;
 use crate::server::auth::throttle::Attempt;
@@ -337,7 +338,7 @@ pub async fn start_second_step(
         .await?;
     state
         .auth_cookies
-        .set_second_step(cookies, token, SECOND_STEP_LIFETIME);
+        .set_pending(cookies, Pending::SecondStep, token, SECOND_STEP_LIFETIME);
     tracing::info!(
         user_id = user.id,
         "password accepted; waiting for the second factor"
@@ -354,7 +355,7 @@ pub async fn pending_second_step(
     state: &AppState,
     cookies: &Cookies,
 ) -> anyhow::Result<Option<(String, SecondStepRow)>> {
-    let Some(token) = state.auth_cookies.read_second_step(cookies) else {
+    let Some(token) = state.auth_cookies.read_pending(cookies, Pending::SecondStep) else {
         return Ok(None);
     };
     let hash = refresh::hash(&token);
