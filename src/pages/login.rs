@@ -29,8 +29,10 @@ enum PasskeyPicker {
 }
 
 /// Signs in with a passkey: the server's challenge, the browser's answer, the server's check
-/// (which starts the session and redirects). `Err(None)` when the autofill request was stopped
-/// on purpose (nothing to say).
+/// (which starts the session and redirects). `Err(None)` when there is nothing to say: the
+/// autofill request is not the person's doing, so until they pick a passkey in it, however it
+/// ends (stopped by the button, no passkey for this site, the browser refusing) the page stays
+/// quiet. The button's own request, and the check of a picked passkey, say why they failed.
 async fn passkey_sign_in(
     picker: PasskeyPicker,
     remember: bool,
@@ -39,14 +41,14 @@ async fn passkey_sign_in(
     let autofill = picker == PasskeyPicker::Autofill;
     let options = begin_passkey_sign_in(autofill)
         .await
-        .map_err(|error| Some(error.to_string()))?;
+        .map_err(|error| (!autofill).then(|| error.to_string()))?;
     let answer = if autofill {
         autofill_passkey(&options).await
     } else {
         use_passkey(&options).await
     };
-    let answer =
-        answer.map_err(|refusal| (refusal != BrowserRefusal::Stopped).then(|| refusal.to_string()))?;
+    let answer = answer
+        .map_err(|refusal| (!autofill && refusal != BrowserRefusal::Stopped).then(|| refusal.to_string()))?;
     finish_passkey_sign_in(answer, remember, next)
         .await
         .map_err(|error| Some(error.to_string()))

@@ -17,7 +17,7 @@ use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{PASSWORD, TestApp, TestData, location, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, TestData, location, set_cookies, spawn_app, spawn_app_with};
 
 /// What a browser would say the page's origin is.
 const ORIGIN: &str = "http://localhost:3000";
@@ -523,4 +523,59 @@ async fn reset_mfa_removes_the_passkeys_too() {
     let options = sign_in_options(&app, &browser).await;
     let (status, _) = error_of(finish_sign_in(&app, &browser, &authenticator.sign(&options)).await).await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_ceremony_begun_on_one_instance_is_finished_on_the_other_once() {
+    // Two instances of one site, sharing data and key; each client keeps cookies by host, as
+    // a browser behind a load balancer does.
+    let data = std::sync::Arc::new(TestData::new().await);
+    let mut settings = data.settings();
+    settings.public_url = Some(PublicUrl::parse(ORIGIN).unwrap());
+    let a = spawn_app_with(settings.clone(), data.clone()).await;
+    let b = spawn_app_with(settings, data).await;
+    a.add_user("alice").await;
+    let owner = signed_in(&a, "alice").await;
+    let mut authenticator = Authenticator::new();
+
+    let begun = call::<BeginAddPasskey>(&a, &owner, &[("name", "laptop")]).await;
+    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let answer = authenticator.register(&options).to_string();
+    assert_eq!(
+        call::<FinishAddPasskey>(&b, &owner, &[("response", &answer)])
+            .await
+            .status(),
+        200
+    );
+
+    // The ceremony's cookie, as a thief who copied it (and the answer) would hold it.
+    let browser = a.other_browser();
+    let begun = call::<BeginPasskeySignIn>(&b, &browser, &[("autofill", "false")]).await;
+    let cookie = set_cookies(&begun)
+        .into_iter()
+        .find(|cookie| cookie.starts_with("gatehouse_passkey_ceremony="))
+        .expect("the ceremony's cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let token = cookie.split(';').next().unwrap().to_owned();
+    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let answer = authenticator.sign(&options);
+    assert_eq!(finish_sign_in(&a, &browser, &answer).await.status(), 200);
+    assert_eq!(current_user(&b, &browser).await["username"], "alice");
+
+    // Taken on A, the ceremony is gone for B too, cookie or not.
+    let replayed = b
+        .call_from(&reqwest::Client::new(), FinishPasskeySignIn::PATH)
+        .header("cookie", token)
+        .form(&[("response", answer.to_string().as_str()), ("remember", "false")])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(replayed).await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"Invalid": "PasskeyCeremonyExpired"}))
+    );
 }
