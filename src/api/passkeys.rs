@@ -31,8 +31,8 @@ pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, AppError> {
     crate::server::passkeys::actions::list().await
 }
 
-/// Begins adding a passkey called `name`: the options for `navigator.credentials.create`, as
-/// JSON (`{"publicKey": {...}}`).
+/// Begins adding a passkey called `name` (when empty, after the browser: "Firefox on Linux"):
+/// the options for `navigator.credentials.create`, as JSON (`{"publicKey": {...}}`).
 ///
 /// # Errors
 /// [`AppError::Invalid`]: the name breaks the rules, or the site offers no passkeys.

@@ -91,8 +91,9 @@ pub fn Passkeys() -> impl IntoView {
                         }>
                             <div class="field">
                                 <label for="passkey_name">"Name it, so you know which one it is"</label>
-                                <input id="passkey_name" name="name" type="text" placeholder="e.g. laptop" maxlength="60" required
+                                <input id="passkey_name" name="name" type="text" placeholder="e.g. laptop" maxlength="60" aria-describedby="passkey_name_hint"
                                     prop:value=name on:input=move |event| name.set(event_target_value(&event))/>
+                                <p id="passkey_name_hint" class="hint">"Left empty, it is named after this browser."</p>
                             </div>
                             <p class="form-status" aria-live="polite">
                                 {move || match add.value().get() {

@@ -300,6 +300,23 @@ async fn a_passkey_added_on_the_profile_signs_in_without_a_username() {
     assert!(actions.contains(&"passkey_added"), "{actions:?}");
     assert_eq!(actions.iter().filter(|action| **action == "sign_in").count(), 2);
 
+    // Unnamed, a passkey is called after the browser that made it.
+    let begun = app
+        .call_from(&owner, BeginAddPasskey::PATH)
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+        )
+        .form(&[("name", "  ")])
+        .send()
+        .await
+        .unwrap();
+    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let answer = Authenticator::new().register(&options);
+    let finished = call::<FinishAddPasskey>(&app, &owner, &[("response", &answer.to_string())]).await;
+    assert_eq!(finished.status(), 200);
+    assert_eq!(passkeys(&app, &owner).await[1]["name"], "Safari on macOS");
+
     // The same authenticator cannot add it twice (to this account or any other).
     let bob_browser = {
         app.add_user("bob").await;

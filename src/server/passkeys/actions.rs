@@ -26,6 +26,7 @@ use crate::server::auth::actions::{
 use crate::server::auth::current_user::human_time;
 use crate::server::auth::next_path::{DEFAULT_AFTER_SIGN_IN, safe_next};
 use crate::server::auth::throttle::Attempt;
+use crate::server::client::describe_user_agent;
 use crate::server::errors::internal;
 use crate::server::mail::messages::Template;
 use crate::server::self_service::send_notice;
@@ -73,7 +74,12 @@ pub async fn begin_add(name: String) -> Result<String, AppError> {
     let state = expect_context::<AppState>();
     let signed_in = admitted::<BeginAddPasskey>()?;
     let relying_party = relying_party(&state)?;
-    let name = passkey_name(&name).ok_or(AppError::Invalid(Problem::PasskeyNameRules))?;
+    // Unnamed, it is called after the browser that made it ("Firefox on Linux").
+    let name = if name.trim().is_empty() {
+        describe_user_agent(request_origin(false)?.user_agent.as_deref())
+    } else {
+        passkey_name(&name).ok_or(AppError::Invalid(Problem::PasskeyNameRules))?
+    };
     let user = &signed_in.user;
     let existing = state.store.passkeys_of(user.id).await.map_err(internal)?;
     // Every passkey of an account carries the same handle: it is how a usernameless sign-in
