@@ -7,8 +7,9 @@ use crate::api::{
     PasskeySummary, RemovePasskey, RenamePasskey, begin_add_passkey, finish_add_passkey, list_passkeys,
     passkeys_offered,
 };
+use crate::components::failure;
 use crate::components::webauthn::{create_passkey, passkeys_supported};
-use crate::error::{AppError, Problem};
+use crate::error::Problem;
 
 /// Adds a passkey called `name` made by this browser's authenticator: the server's options,
 /// the browser's dialog, the server's check.
@@ -20,11 +21,6 @@ async fn add_passkey(name: String) -> Result<(), String> {
     finish_add_passkey(answer)
         .await
         .map_err(|error| error.to_string())
-}
-
-/// The error an action's last answer carries, as the page says it.
-fn failure<T>(value: Option<Result<T, AppError>>) -> Option<String> {
-    value.and_then(Result::err).map(|error| error.to_string())
 }
 
 /// The signed-in person's passkeys.

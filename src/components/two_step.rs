@@ -9,15 +9,10 @@ use crate::api::{
     BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes, TotpEnrolment, TurnOffTwoStep, TwoStepSummary,
     two_step_status,
 };
-use crate::error::AppError;
+use crate::components::failure;
 
 /// Fewer unspent recovery codes than this, and the page suggests making new ones.
 const FEW_CODES_LEFT: i64 = 3;
-
-/// The error an action's last answer carries, as the page says it.
-fn failure<T>(value: Option<Result<T, AppError>>) -> Option<String> {
-    value.and_then(Result::err).map(|error| error.to_string())
-}
 
 /// The signed-in person's second factor.
 #[component]

@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::ForgotPassword;
+use crate::components::failure;
 
 /// The forgotten-password page.
 #[component]
@@ -31,7 +32,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                                 spellcheck="false" required maxlength="320" autofocus/>
                         </div>
                         <p class="form-error" aria-live="assertive">
-                            {move || action.value().get().and_then(Result::err).map(|error| error.to_string())}
+                            {move || failure(action.value().get())}
                         </p>
                         <button type="submit" class="button wide" disabled=pending>
                             {move || if pending.get() { "Sending…" } else { "Send me a link" }}

@@ -8,6 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{LinkState, ResetPassword, reset_link_state};
+use crate::components::failure;
 use crate::components::link_page::{DeadLink, no_referrer};
 
 /// The reset page.
@@ -58,7 +59,7 @@ fn ResetForm(token: String, username: String) -> impl IntoView {
                 <input id="reset-confirm" name="confirm_password" type="password" autocomplete="new-password" required/>
             </div>
             <p class="form-error" aria-live="assertive">
-                {move || action.value().get().and_then(Result::err).map(|error| error.to_string())}
+                {move || failure(action.value().get())}
             </p>
             <button type="submit" class="button wide" disabled=pending>
                 {move || if pending.get() { "Saving…" } else { "Set the new password" }}

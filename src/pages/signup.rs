@@ -8,6 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{SignUp, signup_open};
+use crate::components::failure;
 use crate::pages::not_found::NotFound;
 
 /// The sign-up page.
@@ -65,7 +66,7 @@ fn SignupForm() -> impl IntoView {
                             <input id="signup-confirm" name="confirm_password" type="password" autocomplete="new-password" required/>
                         </div>
                         <p class="form-error" aria-live="assertive">
-                            {move || action.value().get().and_then(Result::err).map(|error| error.to_string())}
+                            {move || failure(action.value().get())}
                         </p>
                         <button type="submit" class="button wide" disabled=pending>
                             {move || if pending.get() { "Sending…" } else { "Create account" }}

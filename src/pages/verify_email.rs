@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{LinkState, VerifyEmail, email_link_state};
+use crate::components::failure;
 use crate::components::link_page::{DeadLink, no_referrer};
 
 /// The address confirmation page.
@@ -57,7 +58,7 @@ fn ConfirmForm(token: String, username: String, email: String, signup: bool) -> 
         <ActionForm action=action attr:class="form">
             <input type="hidden" name="token" value=token/>
             <p class="form-error" aria-live="assertive">
-                {move || action.value().get().and_then(Result::err).map(|error| error.to_string())}
+                {move || failure(action.value().get())}
             </p>
             <button type="submit" class="button wide" disabled=pending>
                 {move || match (pending.get(), signup) {

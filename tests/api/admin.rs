@@ -12,7 +12,7 @@ use gatehouse::routes::{Access, PAGES};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, location, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, call, location, spawn_app};
 
 /// A browser of its own, signed in as `username` through the login form.
 async fn browser_of(app: &TestApp, username: &str) -> reqwest::Client {
@@ -32,15 +32,6 @@ async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> reqwest::
         .send()
         .await
         .unwrap()
-}
-
-/// A server function call from `browser`, as the hydrated app makes it.
-async fn call<F: ServerFn>(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.call_from(browser, F::PATH).form(form).send().await.unwrap()
 }
 
 async fn error_of(response: reqwest::Response) -> Value {

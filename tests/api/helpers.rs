@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use gatehouse::api::Login;
+use gatehouse::api::{CurrentUser, Login};
 use gatehouse::domain::{FullName, Username};
 use gatehouse::server::auth::password::PasswordHash;
 use gatehouse::server::clock::Clock;
@@ -330,6 +330,35 @@ pub fn location(response: &reqwest::Response) -> &str {
         .expect("a Location header")
         .to_str()
         .unwrap()
+}
+
+/// Calls server function `F` from `browser` as the hydrated app does.
+pub async fn call<F: ServerFn>(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.call_from(browser, F::PATH).form(form).send().await.unwrap()
+}
+
+/// The status and the error a call answered with.
+pub async fn error_of(response: reqwest::Response) -> (u16, Value) {
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// A new browser signed in as `username` with [`PASSWORD`] (no second factor).
+pub async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
+    let browser = app.other_browser();
+    let response = app
+        .post_form_from::<Login>(&browser, &[("username", username), ("password", PASSWORD)])
+        .await;
+    assert_eq!(location(&response), "/dashboard");
+    browser
+}
+
+/// Who `browser` is signed in as (`current_user`'s answer; `null` for nobody).
+pub async fn current_user(app: &TestApp, browser: &reqwest::Client) -> Value {
+    call::<CurrentUser>(app, browser, &[]).await.json().await.unwrap()
 }
 
 /// Builds and starts the application on fresh data.

@@ -6,8 +6,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse::api::{
-    ActOnUser, BeginAddPasskey, BeginPasskeySignIn, CurrentUser, FinishAddPasskey, FinishPasskeySignIn,
-    ListPasskeys, Login, PasskeysOffered, RemovePasskey, RenamePasskey,
+    ActOnUser, BeginAddPasskey, BeginPasskeySignIn, FinishAddPasskey, FinishPasskeySignIn, ListPasskeys,
+    PasskeysOffered, RemovePasskey, RenamePasskey,
 };
 use gatehouse::server::config::PublicUrl;
 use gatehouse::server::store::AuditQuery;
@@ -17,7 +17,10 @@ use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{PASSWORD, TestApp, TestData, location, set_cookies, spawn_app, spawn_app_with};
+use crate::helpers::{
+    TestApp, TestData, call, current_user, error_of, location, set_cookies, signed_in, spawn_app,
+    spawn_app_with,
+};
 
 /// What a browser would say the page's origin is.
 const ORIGIN: &str = "http://localhost:3000";
@@ -65,7 +68,10 @@ impl Authenticator {
         let random = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &random).unwrap();
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &random).unwrap();
-        let credential_id: Vec<u8> = (0..16).map(|_| rand_byte(&random)).collect();
+        let credential_id = ring::rand::generate::<[u8; 16]>(&random)
+            .unwrap()
+            .expose()
+            .to_vec();
         Self {
             key,
             credential_id,
@@ -168,32 +174,15 @@ impl Authenticator {
     }
 }
 
-fn rand_byte(random: &SystemRandom) -> u8 {
-    ring::rand::generate::<[u8; 1]>(random).unwrap().expose()[0]
+/// The WebAuthn options a begin call answered with (JSON inside the server function's string).
+async fn options_of(begun: reqwest::Response) -> Value {
+    assert_eq!(begun.status(), 200);
+    serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap()
 }
 
-/// Calls server function `F` from `browser` as the hydrated app does.
-async fn call<F: ServerFn>(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.call_from(browser, F::PATH).form(form).send().await.unwrap()
-}
-
-/// The error a call answered with.
-async fn error_of(response: reqwest::Response) -> (u16, Value) {
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
-/// A browser signed in as `username` with the password.
-async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let browser = app.other_browser();
-    let response = app
-        .post_form_from::<Login>(&browser, &[("username", username), ("password", PASSWORD)])
-        .await;
-    assert_eq!(location(&response), "/dashboard");
-    browser
+/// Sends `answer` to finish adding a passkey from `browser`.
+async fn finish_add(app: &TestApp, browser: &reqwest::Client, answer: &Value) -> reqwest::Response {
+    call::<FinishAddPasskey>(app, browser, &[("response", &answer.to_string())]).await
 }
 
 /// Adds a passkey called `name` from `browser` with `authenticator`.
@@ -203,19 +192,14 @@ async fn add_passkey(
     authenticator: &mut Authenticator,
     name: &str,
 ) {
-    let begun = call::<BeginAddPasskey>(app, browser, &[("name", name)]).await;
-    assert_eq!(begun.status(), 200);
-    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
-    let answer = authenticator.register(&options);
-    let finished = call::<FinishAddPasskey>(app, browser, &[("response", &answer.to_string())]).await;
+    let options = options_of(call::<BeginAddPasskey>(app, browser, &[("name", name)]).await).await;
+    let finished = finish_add(app, browser, &authenticator.register(&options)).await;
     assert_eq!(finished.status(), 200, "{:?}", finished.text().await);
 }
 
 /// The options a new sign-in ceremony in `browser` gives.
 async fn sign_in_options(app: &TestApp, browser: &reqwest::Client) -> Value {
-    let begun = call::<BeginPasskeySignIn>(app, browser, &[("autofill", "false")]).await;
-    assert_eq!(begun.status(), 200);
-    serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap()
+    options_of(call::<BeginPasskeySignIn>(app, browser, &[("autofill", "false")]).await).await
 }
 
 async fn finish_sign_in(app: &TestApp, browser: &reqwest::Client, answer: &Value) -> reqwest::Response {
@@ -229,10 +213,6 @@ async fn finish_sign_in(app: &TestApp, browser: &reqwest::Client, answer: &Value
         ],
     )
     .await
-}
-
-async fn current_user(app: &TestApp, browser: &reqwest::Client) -> Value {
-    call::<CurrentUser>(app, browser, &[]).await.json().await.unwrap()
 }
 
 async fn passkeys(app: &TestApp, browser: &reqwest::Client) -> Vec<Value> {
@@ -252,7 +232,7 @@ async fn a_passkey_added_on_the_profile_signs_in_without_a_username() {
 
     // The options ask for a discoverable, user-verified passkey of this site.
     let begun = call::<BeginAddPasskey>(&app, &owner, &[("name", " laptop ")]).await;
-    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let options = options_of(begun).await;
     let public_key = &options["publicKey"];
     assert_eq!(public_key["rp"]["id"], "localhost");
     assert_eq!(public_key["user"]["name"], "alice");
@@ -262,7 +242,7 @@ async fn a_passkey_added_on_the_profile_signs_in_without_a_username() {
         "required"
     );
     let answer = authenticator.register(&options);
-    let finished = call::<FinishAddPasskey>(&app, &owner, &[("response", &answer.to_string())]).await;
+    let finished = finish_add(&app, &owner, &answer).await;
     assert_eq!(finished.status(), 200);
     let listed = passkeys(&app, &owner).await;
     assert_eq!(listed.len(), 1);
@@ -311,9 +291,9 @@ async fn a_passkey_added_on_the_profile_signs_in_without_a_username() {
         .send()
         .await
         .unwrap();
-    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let options = options_of(begun).await;
     let answer = Authenticator::new().register(&options);
-    let finished = call::<FinishAddPasskey>(&app, &owner, &[("response", &answer.to_string())]).await;
+    let finished = finish_add(&app, &owner, &answer).await;
     assert_eq!(finished.status(), 200);
     assert_eq!(passkeys(&app, &owner).await[1]["name"], "Safari on macOS");
 
@@ -323,11 +303,9 @@ async fn a_passkey_added_on_the_profile_signs_in_without_a_username() {
         signed_in(&app, "bob").await
     };
     let begun = call::<BeginAddPasskey>(&app, &bob_browser, &[("name", "stolen")]).await;
-    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let options = options_of(begun).await;
     let answer = authenticator.register(&options);
-    let (status, body) =
-        error_of(call::<FinishAddPasskey>(&app, &bob_browser, &[("response", &answer.to_string())]).await)
-            .await;
+    let (status, body) = error_of(finish_add(&app, &bob_browser, &answer).await).await;
     assert_eq!((status, body), (400, json!({"Invalid": "PasskeyAlreadyAdded"})));
 }
 
@@ -494,17 +472,10 @@ async fn failed_passkey_sign_ins_are_throttled_per_address() {
         let options = sign_in_options(&app, &browser).await;
         // The right credential id and handle, signed by another key.
         let mut forged = Authenticator {
-            key: EcdsaKeyPair::from_pkcs8(
-                &ECDSA_P256_SHA256_ASN1_SIGNING,
-                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
-                    .unwrap()
-                    .as_ref(),
-                &SystemRandom::new(),
-            )
-            .unwrap(),
             credential_id: authenticator.credential_id.clone(),
             user_handle: authenticator.user_handle.clone(),
             counter: 100,
+            ..Authenticator::new()
         };
         statuses.push(
             finish_sign_in(&app, &browser, &forged.sign(&options))
@@ -556,14 +527,9 @@ async fn a_ceremony_begun_on_one_instance_is_finished_on_the_other_once() {
     let mut authenticator = Authenticator::new();
 
     let begun = call::<BeginAddPasskey>(&a, &owner, &[("name", "laptop")]).await;
-    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
-    let answer = authenticator.register(&options).to_string();
-    assert_eq!(
-        call::<FinishAddPasskey>(&b, &owner, &[("response", &answer)])
-            .await
-            .status(),
-        200
-    );
+    let options = options_of(begun).await;
+    let answer = authenticator.register(&options);
+    assert_eq!(finish_add(&b, &owner, &answer).await.status(), 200);
 
     // The ceremony's cookie, as a thief who copied it (and the answer) would hold it.
     let browser = a.other_browser();
@@ -577,7 +543,7 @@ async fn a_ceremony_begun_on_one_instance_is_finished_on_the_other_once() {
         "{cookie}"
     );
     let token = cookie.split(';').next().unwrap().to_owned();
-    let options: Value = serde_json::from_str(&begun.json::<String>().await.unwrap()).unwrap();
+    let options = options_of(begun).await;
     let answer = authenticator.sign(&options);
     assert_eq!(finish_sign_in(&a, &browser, &answer).await.status(), 200);
     assert_eq!(current_user(&b, &browser).await["username"], "alice");

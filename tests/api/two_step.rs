@@ -3,18 +3,20 @@
 //! by an administrator. Each rule as the attack it stops.
 
 use gatehouse::api::{
-    ActOnUser, BeginTwoStep, ConfirmTwoStep, CurrentUser, FinishSignIn, Login, NewRecoveryCodes,
-    TurnOffTwoStep, TwoStepStatus,
+    ActOnUser, BeginTwoStep, ConfirmTwoStep, FinishSignIn, Login, NewRecoveryCodes, TurnOffTwoStep,
+    TwoStepStatus,
 };
 use gatehouse::domain::Username;
-use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
 use std::time::Duration;
 use totp_rs::Totp;
 
 use gatehouse::server::store::AuditQuery;
 
-use crate::helpers::{PASSWORD, TestApp, location, set_cookies, spawn_app, stderr, stdout};
+use crate::helpers::{
+    PASSWORD, TestApp, call, current_user, error_of, location, set_cookies, signed_in, spawn_app, stderr,
+    stdout,
+};
 
 const STEP: Duration = Duration::from_secs(30);
 
@@ -22,25 +24,6 @@ const STEP: Duration = Duration::from_secs(30);
 fn code(app: &TestApp, totp: &Totp, steps: i64) -> String {
     let at = app.clock.now().unix_timestamp() + steps * 30;
     totp.generate(u64::try_from(at).unwrap()).to_string()
-}
-
-/// A browser signed in as `username` with its password (no second factor yet).
-async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let browser = app.other_browser();
-    let response = app
-        .post_form_from::<Login>(&browser, &[("username", username), ("password", PASSWORD)])
-        .await;
-    assert_eq!(location(&response), "/dashboard");
-    browser
-}
-
-/// Calls server function `F` from `browser` as the hydrated app does.
-async fn call<F: ServerFn>(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.call_from(browser, F::PATH).form(form).send().await.unwrap()
 }
 
 /// Turns two-step sign-in on from `browser`: the app's TOTP (read from the QR code's URI) and
@@ -91,15 +74,6 @@ async fn password_step(app: &TestApp, username: &str) -> reqwest::Client {
 async fn finish(app: &TestApp, browser: &reqwest::Client, code: &str) -> reqwest::Response {
     app.post_form_from::<FinishSignIn>(browser, &[("code", code)])
         .await
-}
-
-/// The error a JSON call answered with.
-async fn error_of(response: reqwest::Response) -> (u16, Value) {
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
-async fn current_user(app: &TestApp, browser: &reqwest::Client) -> Value {
-    call::<CurrentUser>(app, browser, &[]).await.json().await.unwrap()
 }
 
 #[tokio::test]

@@ -198,15 +198,11 @@ pub async fn remove(id: i64) -> Result<(), AppError> {
         return Err(AppError::Invalid(Problem::RecentSignInNeeded));
     }
     let user = &signed_in.user;
-    let passkeys = state.store.passkeys_of(user.id).await.map_err(internal)?;
-    let Some(passkey) = passkeys.into_iter().find(|passkey| passkey.id == id) else {
+    let Some(name) = state.store.remove_passkey(user.id, id).await.map_err(internal)? else {
         return Err(AppError::Invalid(Problem::UnknownPasskey));
     };
-    if !state.store.remove_passkey(user.id, id).await.map_err(internal)? {
-        return Err(AppError::Invalid(Problem::UnknownPasskey));
-    }
     record_own(&state, user, AuditAction::PasskeyRemoved, Outcome::Success).await;
-    notify_change(&state, user, &passkey.name, "removed from")?;
+    notify_change(&state, user, &name, "removed from")?;
     tracing::info!(user_id = user.id, "passkey removed");
     Ok(())
 }

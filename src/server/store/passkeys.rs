@@ -151,21 +151,21 @@ impl Store {
         Ok(renamed == 1)
     }
 
-    /// Removes the passkey `id` of `user_id`; returns whether it was theirs.
+    /// Removes the passkey `id` of `user_id`; returns its name, or `None` when they have no
+    /// such passkey.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn remove_passkey(&self, user_id: i64, id: i64) -> Result<bool, StoreError> {
-        let removed = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+    pub async fn remove_passkey(&self, user_id: i64, id: i64) -> Result<Option<String>, StoreError> {
+        let name = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>("DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name")
                 .bind(id)
                 .bind(user_id)
-                .execute(pool)
+                .fetch_optional(pool)
                 .await
-                .map(|done| done.rows_affected())
         })
         .context("Failed to remove a passkey")?;
-        Ok(removed == 1)
+        Ok(name)
     }
 
     /// Removes every passkey of `user_id`; returns how many there were.
