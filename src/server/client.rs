@@ -3,10 +3,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{Extensions, HeaderMap, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 use crate::server::state::AppState;
@@ -48,19 +46,16 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> I
     client
 }
 
-/// Middleware: decides the client's address once per request, stores it for the handlers and
-/// adds it to the request's log span.
-pub async fn record_client_address(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Decides the client's address once per request, stores it for the handlers and adds it to
+/// the request's log span. A plain request map in the layers (`ServiceBuilder::map_request`):
+/// it has nothing to do with the response, so it costs no boxed future.
+pub fn record_client_address(state: &AppState, mut request: Request) -> Request {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
         let client = client_address(peer.ip(), request.headers(), &state.settings.trusted_proxies);
         tracing::Span::current().record("client", tracing::field::display(client));
         request.extensions_mut().insert(ClientAddress(client));
     }
-    next.run(request).await
+    request
 }
 
 /// The origin of a new session from its request's headers and client address.

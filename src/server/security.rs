@@ -36,9 +36,10 @@ pub fn set_page_policy() {
     }
 }
 
-/// Middleware: the headers every response carries, pages, API, files and errors alike.
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+/// The headers every response carries, pages, API, files and errors alike (`https`: the site
+/// is served over https, so browsers are told to keep to it). A plain response map in the
+/// layers (`ServiceBuilder::map_response`), which costs no boxed future.
+pub fn add_security_headers(https: bool, mut response: Response) -> Response {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
@@ -55,7 +56,7 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
         .entry(header::REFERRER_POLICY)
         .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if state.public_url.is_https() {
+    if https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),

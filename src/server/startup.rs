@@ -19,7 +19,7 @@ use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -39,9 +39,10 @@ use crate::server::files::create_private_dir;
 use crate::server::mail::Mailer;
 use crate::server::metrics::{self, Metrics};
 use crate::server::passkeys::RelyingParty;
-use crate::server::security::{bounded_headers, form_posts_only, same_origin_only, security_headers};
+use crate::server::security::{add_security_headers, bounded_headers, form_posts_only, same_origin_only};
 use crate::server::state::{AppState, Shared};
 use crate::server::store::Store;
+use crate::server::telemetry::RequestIds;
 use crate::server::{admin, demo, health, oauth, setup};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -254,7 +255,7 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
     let routes = generate_route_list(App);
     let openapi = oauth::openapi::OpenApiDocument::build()?;
     let request_id = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::default()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
                 .headers()
@@ -330,8 +331,14 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
         .layer(
             ServiceBuilder::new()
                 .layer(request_id)
-                .layer(from_fn_with_state(state.clone(), record_client_address))
-                .layer(from_fn_with_state(state.clone(), security_headers))
+                .map_request({
+                    let state = state.clone();
+                    move |request| record_client_address(&state, request)
+                })
+                .map_response({
+                    let https = state.public_url.is_https();
+                    move |response| add_security_headers(https, response)
+                })
                 .layer(from_fn(bounded_headers))
                 // A panic in a handler becomes a clean 500, not a dropped connection.
                 .layer(CatchPanicLayer::custom(panic_response))

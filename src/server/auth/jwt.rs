@@ -1,7 +1,10 @@
 //! Access tokens: JWTs in the RFC 9068 profile, signed with HS256 and the site's key.
 //!
 //! The keys and the validation rules are built once at start-up; checking a token costs one
-//! HMAC and no key derivation. `jsonwebtoken` is built without a cryptography backend of its
+//! HMAC and no key derivation, and a token seen before costs a hash lookup: the signature and
+//! the fixed claims of a token cannot change, so a token that passed them once is remembered
+//! (bounded, [`VERIFIED_TOKENS`]). Its times are judged again on every use, and whether its
+//! session is still alive is not decided here at all (`auth::sessions`). `jsonwebtoken` is built without a cryptography backend of its
 //! own (those compile RSA, ECDSA and EdDSA, which this site never uses): [`hs256`] gives it
 //! HMAC-SHA256 from the `hmac` and `sha2` crates, and refuses every other algorithm.
 
@@ -21,6 +24,9 @@ use crate::server::random::random_hex;
 const TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp` and `nbf`: a few seconds, not the library's default minute.
 const LEEWAY_SECONDS: i64 = 5;
+/// How many verified tokens are remembered (a few hundred bytes each). Only a token whose
+/// signature checked out is kept, so forged tokens cannot push real ones out.
+const VERIFIED_TOKENS: usize = 10_000;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +61,8 @@ pub struct AccessTokens {
     issuer: String,
     ttl: Duration,
     clock: Clock,
+    /// Tokens whose signature, `typ`, issuer and audience were checked, by their exact text.
+    verified: quick_cache::sync::Cache<Box<str>, AccessClaims>,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -97,6 +105,7 @@ impl AccessTokens {
             issuer: issuer.to_owned(),
             ttl,
             clock,
+            verified: quick_cache::sync::Cache::new(VERIFIED_TOKENS),
         }
     }
 
@@ -144,6 +153,26 @@ impl AccessTokens {
     /// # Errors
     /// [`InvalidToken`] for any failure.
     pub fn validate(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signed(token)?;
+                self.verified.insert(token.into(), claims.clone());
+                claims
+            }
+        };
+        let now = self.clock.now().unix_timestamp();
+        if claims.exp.saturating_add(LEEWAY_SECONDS) < now {
+            return Err(InvalidToken("expired".into()));
+        }
+        if claims.nbf.saturating_sub(LEEWAY_SECONDS) > now {
+            return Err(InvalidToken("not valid yet".into()));
+        }
+        Ok(claims)
+    }
+
+    /// What never changes for a given token: the signature, the header and the fixed claims.
+    fn verify_signed(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|error| InvalidToken(error.to_string()))?;
         if data.header.typ.as_deref() != Some(TOKEN_TYPE) {
@@ -151,13 +180,6 @@ impl AccessTokens {
                 "typ is {:?}, not {TOKEN_TYPE}",
                 data.header.typ
             )));
-        }
-        let now = self.clock.now().unix_timestamp();
-        if data.claims.exp.saturating_add(LEEWAY_SECONDS) < now {
-            return Err(InvalidToken("expired".into()));
-        }
-        if data.claims.nbf.saturating_sub(LEEWAY_SECONDS) > now {
-            return Err(InvalidToken("not valid yet".into()));
         }
         Ok(data.claims)
     }
@@ -413,6 +435,7 @@ mod tests {
         );
     }
 
+    /// The second and third checks come from the remembered tokens: still judged by the clock.
     #[test]
     fn a_token_expires_by_the_applications_clock() {
         let clock = Clock::manual();
@@ -427,6 +450,22 @@ mod tests {
         assert!(tokens.validate(&token).is_ok(), "within leeway");
         clock.advance(Duration::from_secs(1));
         assert!(tokens.validate(&token).is_err(), "expired");
+    }
+
+    #[test]
+    fn only_tokens_that_verified_are_remembered_and_only_by_their_exact_text() {
+        let tokens = tokens();
+        let token = tokens.issue(1, "s", 0, "").unwrap().token;
+        // One character inside the signature changed.
+        let at = token.len() - 10;
+        let other = if &token[at..=at] == "A" { "B" } else { "A" };
+        let forged = format!("{}{other}{}", &token[..at], &token[at + 1..]);
+        assert!(tokens.validate(&forged).is_err());
+        assert_eq!(tokens.verified.len(), 0, "a refused token is not kept");
+        assert!(tokens.validate(&token).is_ok());
+        assert_eq!(tokens.verified.len(), 1);
+        assert!(tokens.validate(&forged).is_err(), "a near copy of a kept token");
+        assert!(tokens.validate(&token).is_ok());
     }
 
     #[test]
