@@ -52,12 +52,9 @@ pub struct RequestIds {
 impl RequestIds {
     fn make(&self) -> uuid::Uuid {
         let count = self.next.fetch_add(1, Ordering::Relaxed);
-        let high = self.key.hash_one((count, 0u8)).to_be_bytes();
-        let low = self.key.hash_one((count, 1u8)).to_be_bytes();
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&high);
-        bytes[8..].copy_from_slice(&low);
-        uuid::Builder::from_random_bytes(bytes).into_uuid()
+        let high = u128::from(self.key.hash_one((count, 0u8)));
+        let low = u128::from(self.key.hash_one((count, 1u8)));
+        uuid::Builder::from_random_bytes((high << 64 | low).to_be_bytes()).into_uuid()
     }
 }
 

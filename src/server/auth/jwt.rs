@@ -4,9 +4,11 @@
 //! HMAC and no key derivation, and a token seen before costs a hash lookup: the signature and
 //! the fixed claims of a token cannot change, so a token that passed them once is remembered
 //! (bounded, [`VERIFIED_TOKENS`]). Its times are judged again on every use, and whether its
-//! session is still alive is not decided here at all (`auth::sessions`). `jsonwebtoken` is built without a cryptography backend of its
-//! own (those compile RSA, ECDSA and EdDSA, which this site never uses): [`hs256`] gives it
-//! HMAC-SHA256 from the `hmac` and `sha2` crates, and refuses every other algorithm.
+//! session is still alive is not decided here at all (`auth::sessions`).
+//!
+//! `jsonwebtoken` is built without a cryptography backend of its own (those compile RSA, ECDSA
+//! and EdDSA, which this site never uses): [`hs256`] gives it HMAC-SHA256 from the `hmac` and
+//! `sha2` crates, and refuses every other algorithm.
 
 use std::collections::HashSet;
 use std::time::Duration;
