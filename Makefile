@@ -90,9 +90,7 @@ smtp-sink: test-tools
 # ---- Building and testing ----------------------------------------------------------------------
 
 # --precompress writes a brotli and a gzip copy of every static file (the wasm bundle shrinks to
-# about a third on the wire); the server sends the one the browser accepts. --split cuts the
-# pages marked in src/pages/lazy.rs out of the bundle, to be loaded when first shown (required:
-# without it the bundle does not link).
+# about a third on the wire); the server sends the one the browser accepts.
 build:
 	@$(call timed,cargo leptos build --release --precompress --split,cargo leptos build --release --precompress --split)
 
