@@ -92,7 +92,7 @@ smtp-sink: test-tools
 # --precompress writes a brotli and a gzip copy of every static file (the wasm bundle shrinks to
 # about a third on the wire); the server sends the one the browser accepts.
 build:
-	@$(call timed,cargo leptos build --release --precompress --split,cargo leptos build --release --precompress --split)
+	@$(call timed,cargo leptos build --release --precompress,cargo leptos build --release --precompress)
 
 # cargo-nextest runs every test in a process of its own, in parallel, and times each one:
 # scripts/cargo-test.sh prints the ten slowest after each run.

@@ -28,11 +28,10 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the browser bundle: takes over the server-rendered page. `hydrate_lazy`,
-/// because a page may first have to fetch its own code (`pages::lazy`).
+/// Entry point of the browser bundle: takes over the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(app::App);
+    leptos::mount::hydrate_body(app::App);
 }

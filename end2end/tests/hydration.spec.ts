@@ -1,5 +1,5 @@
 // The app hydrates: the server-rendered page comes alive in the browser without errors.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { LoginPage, NotFoundPage, isSameDocument, markDocument, watchForErrors } from './fixtures/pages';
 
 test('the not-found page is served with 404 and hydrates', async ({ page }) => {
@@ -52,46 +52,3 @@ test('the browser bundle travels compressed', async ({ page }) => {
   expect(['br', 'gzip']).toContain(response.headers()['content-encoding']);
   await new LoginPage(page).waitUntilHydrated();
 });
-
-// Pages most visits never open are split out of the bundle (src/pages/lazy.rs): the sign-in page
-// does not download them, and each still works once its code has arrived.
-test('a page split out of the bundle is not loaded by the sign-in page and works inside the app', async ({ page }) => {
-  const errors = watchForErrors(page);
-  const wasm: string[] = [];
-  page.on('request', (request) => {
-    if (request.url().endsWith('.wasm')) wasm.push(request.url());
-  });
-  const login = new LoginPage(page);
-  await login.goto();
-  await login.waitUntilHydrated();
-  expect(wasm.filter((url) => url.includes('forgot_password'))).toEqual([]);
-
-  await markDocument(page);
-  await page.getByRole('link', { name: 'Forgot your password?' }).click();
-  await askForAResetLink(page);
-
-  // Answered by the hydrated page (a plain form post would have loaded a new document).
-  expect(await isSameDocument(page)).toBe(true);
-  expect(wasm.some((url) => url.includes('forgot_password'))).toBe(true);
-  expect(errors).toEqual([]);
-});
-
-test('a page split out of the bundle hydrates when it is the first page opened', async ({ page }) => {
-  const errors = watchForErrors(page);
-  const pageCode = page.waitForResponse((response) => response.url().includes('forgot_password') && response.url().endsWith('.wasm'));
-  await page.goto('/forgot-password');
-  expect((await pageCode).status()).toBe(200);
-  await page.waitForLoadState('networkidle');
-
-  await markDocument(page);
-  await askForAResetLink(page);
-  expect(await isSameDocument(page)).toBe(true);
-  expect(errors).toEqual([]);
-});
-
-async function askForAResetLink(page: Page) {
-  await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
-  await page.getByLabel('Username or e-mail address').fill('nobody-by-this-name');
-  await page.getByRole('button', { name: 'Send me a link' }).click();
-  await expect(page.getByRole('status')).toContainText('If an account matches');
-}
