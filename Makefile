@@ -90,9 +90,11 @@ smtp-sink: test-tools
 # ---- Building and testing ----------------------------------------------------------------------
 
 # --precompress writes a brotli and a gzip copy of every static file (the wasm bundle shrinks to
-# about a third on the wire); the server sends the one the browser accepts.
+# about a third on the wire); the server sends the one the browser accepts. --split cuts the
+# pages marked in src/pages/lazy.rs out of the bundle, to be loaded when first shown (required:
+# without it the bundle does not link).
 build:
-	@$(call timed,cargo leptos build --release --precompress,cargo leptos build --release --precompress)
+	@$(call timed,cargo leptos build --release --precompress --split,cargo leptos build --release --precompress --split)
 
 # cargo-nextest runs every test in a process of its own, in parallel, and times each one:
 # scripts/cargo-test.sh prints the ten slowest after each run.

@@ -7,6 +7,7 @@
 //! # Layout
 //!
 //! - [`app`]: the HTML shell and the `<App/>` component with its router (both sides).
+//! - `hydration` (`hydrate` only): the browser bundle's entry point.
 //! - [`routes`]: the route table: every page with who may see it (both sides).
 //! - [`pages`]: one routed component per file.
 //! - [`components`]: views reused by several pages (the page layout with its header).
@@ -28,10 +29,6 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the browser bundle: takes over the server-rendered page.
+/// The browser bundle's entry point (`hydrate`, called by its loader).
 #[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
-    console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-}
+mod hydration;
