@@ -84,7 +84,7 @@ pub async fn identify(state: &AppState, token: &str, presented: Presented) -> Re
     Ok(Caller::SignedIn(Arc::new(SignedInUser {
         user,
         session,
-        scope: claims.scope,
+        scope: claims.scope.clone(),
     })))
 }
 

@@ -11,10 +11,13 @@
 //! `sha2` crates, and refuses every other algorithm.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use quick_cache::UnitWeighter;
+use quick_cache::sync::DefaultLifecycle;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -29,6 +32,13 @@ const LEEWAY_SECONDS: i64 = 5;
 /// How many verified tokens are remembered (a few hundred bytes each). Only a token whose
 /// signature checked out is kept, so forged tokens cannot push real ones out.
 const VERIFIED_TOKENS: usize = 10_000;
+
+/// Verified tokens' claims by the token's text, shared rather than copied on every use. Hashed
+/// with foldhash instead of SipHash: the key is a few hundred bytes and hashing it is on every
+/// API request. Lookups use whatever a client sends, but only tokens this site signed are ever
+/// inserted, so nobody can fill the table with keys chosen to collide.
+type VerifiedTokens =
+    quick_cache::sync::Cache<Box<str>, Arc<AccessClaims>, UnitWeighter, foldhash::fast::RandomState>;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +74,7 @@ pub struct AccessTokens {
     ttl: Duration,
     clock: Clock,
     /// Tokens whose signature, `typ`, issuer and audience were checked, by their exact text.
-    verified: quick_cache::sync::Cache<Box<str>, AccessClaims>,
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -107,7 +117,13 @@ impl AccessTokens {
             issuer: issuer.to_owned(),
             ttl,
             clock,
-            verified: quick_cache::sync::Cache::new(VERIFIED_TOKENS),
+            verified: VerifiedTokens::with(
+                VERIFIED_TOKENS,
+                VERIFIED_TOKENS as u64,
+                UnitWeighter,
+                foldhash::fast::RandomState::default(),
+                DefaultLifecycle::default(),
+            ),
         }
     }
 
@@ -154,12 +170,12 @@ impl AccessTokens {
     ///
     /// # Errors
     /// [`InvalidToken`] for any failure.
-    pub fn validate(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
+    pub fn validate(&self, token: &str) -> Result<Arc<AccessClaims>, InvalidToken> {
         let claims = match self.verified.get(token) {
             Some(claims) => claims,
             None => {
-                let claims = self.verify_signed(token)?;
-                self.verified.insert(token.into(), claims.clone());
+                let claims = Arc::new(self.verify_signed(token)?);
+                self.verified.insert(token.into(), Arc::clone(&claims));
                 claims
             }
         };

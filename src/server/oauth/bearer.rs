@@ -172,12 +172,26 @@ impl FromRequestParts<AppState> for Bearer {
 }
 
 /// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+///
+/// Runs on every API request over a few hundred bytes: every byte is looked at, without an
+/// early exit, so that the compiler checks many at once (it was 2.6 % of a request).
 fn is_token68(token: &str) -> bool {
     let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+    !body.is_empty() && body.bytes().fold(true, |all, byte| all & is_b64token_byte(byte))
+}
+
+/// `&` and `|` rather than `&&` and `||`: no branches, so the loop above vectorises.
+fn is_b64token_byte(byte: u8) -> bool {
+    let letter = (byte | 0x20).wrapping_sub(b'a') < 26;
+    let digit = byte.wrapping_sub(b'0') < 10;
+    letter
+        | digit
+        | (byte == b'-')
+        | (byte == b'.')
+        | (byte == b'_')
+        | (byte == b'~')
+        | (byte == b'+')
+        | (byte == b'/')
 }
 
 #[cfg(test)]
@@ -185,9 +199,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn b64token_bytes_are_exactly_the_rfcs() {
+        for byte in 0..=u8::MAX {
+            let rfc = byte.is_ascii_alphanumeric() || b"-._~+/".contains(&byte);
+            assert_eq!(is_b64token_byte(byte), rfc, "byte {byte:#04x}");
+        }
+    }
+
+    #[test]
     fn token68_allows_jwts_and_refuses_spaces_and_commas() {
         assert!(is_token68("eyJhbGciOi.eyJzdWIi.sig-_~+/=="));
-        for bad in ["", "two words", "a,b", "=", "tok\"en"] {
+        for bad in ["", "two words", "a,b", "=", "tok\"en", "pad=inside", "caf\u{e9}"] {
             assert!(!is_token68(bad), "{bad:?}");
         }
     }
