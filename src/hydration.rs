@@ -7,7 +7,7 @@
 //! hydrating, the router cannot show the next page yet and the click would be lost (seen on a
 //! slow machine: a link clicked on a page whose code was still downloading went nowhere).
 
-use leptos::prelude::document;
+use leptos::prelude::{document, window};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{Element, MouseEvent};
 
@@ -47,7 +47,7 @@ impl LinksLoadPages {
                 click.stop_propagation();
             }
         });
-        let added = leptos::prelude::window().add_event_listener_with_callback_and_bool(
+        let added = window().add_event_listener_with_callback_and_bool(
             "click",
             listener.as_ref().unchecked_ref(),
             Self::CAPTURE,
@@ -61,7 +61,7 @@ impl LinksLoadPages {
 
 impl Drop for LinksLoadPages {
     fn drop(&mut self) {
-        _ = leptos::prelude::window().remove_event_listener_with_callback_and_bool(
+        _ = window().remove_event_listener_with_callback_and_bool(
             "click",
             self.listener.as_ref().unchecked_ref(),
             Self::CAPTURE,
