@@ -31,26 +31,31 @@ pub struct Page {
     pub access: Access,
     /// The header links to the page under this name, for those the page admits.
     pub nav: Option<&'static str>,
+    /// The page's HTML depends on nothing but its address, the caller's
+    /// [`UserSummary`] and the site's settings (it reads no stored data while rendering), so
+    /// the server may keep what it rendered and answer the same request again from memory
+    /// (`server/page_cache.rs`). A page that shows stored data must say `false`.
+    pub cacheable: bool,
 }
 
 /// Every page of the site. A page's access covers every path below it too, so that a path no
 /// route claims (`/admin/users/x/y`) is refused before it is answered as "not found".
 #[rustfmt::skip]
 pub const PAGES: &[Page] = &[
-    Page { path: "/", access: Access::Public, nav: None },
-    Page { path: "/login", access: Access::Public, nav: None },
-    Page { path: "/login/code", access: Access::Public, nav: None },
-    Page { path: "/setup", access: Access::Public, nav: None },
-    Page { path: "/forgot-password", access: Access::Public, nav: None },
-    Page { path: "/reset-password", access: Access::Public, nav: None },
-    Page { path: "/verify-email", access: Access::Public, nav: None },
-    Page { path: "/signup", access: Access::Public, nav: None },
-    Page { path: "/dashboard", access: Access::SignedIn, nav: Some("Dashboard") },
-    Page { path: "/profile", access: Access::SignedIn, nav: None },
-    Page { path: "/password", access: Access::OwnPassword, nav: None },
-    Page { path: "/admin/users", access: Access::Admin, nav: Some("Users") },
-    Page { path: "/admin/users/:username", access: Access::Admin, nav: None },
-    Page { path: "/admin/audit", access: Access::Admin, nav: Some("Audit log") },
+    Page { path: "/", access: Access::Public, nav: None, cacheable: false },
+    Page { path: "/login", access: Access::Public, nav: None, cacheable: true },
+    Page { path: "/login/code", access: Access::Public, nav: None, cacheable: false },
+    Page { path: "/setup", access: Access::Public, nav: None, cacheable: false },
+    Page { path: "/forgot-password", access: Access::Public, nav: None, cacheable: true },
+    Page { path: "/reset-password", access: Access::Public, nav: None, cacheable: false },
+    Page { path: "/verify-email", access: Access::Public, nav: None, cacheable: false },
+    Page { path: "/signup", access: Access::Public, nav: None, cacheable: true },
+    Page { path: "/dashboard", access: Access::SignedIn, nav: Some("Dashboard"), cacheable: true },
+    Page { path: "/profile", access: Access::SignedIn, nav: None, cacheable: false },
+    Page { path: "/password", access: Access::OwnPassword, nav: None, cacheable: false },
+    Page { path: "/admin/users", access: Access::Admin, nav: Some("Users"), cacheable: false },
+    Page { path: "/admin/users/:username", access: Access::Admin, nav: None, cacheable: false },
+    Page { path: "/admin/audit", access: Access::Admin, nav: Some("Audit log"), cacheable: false },
 ];
 
 impl Access {
@@ -72,6 +77,12 @@ pub fn navigation(user: Option<&UserSummary>) -> impl Iterator<Item = (&'static 
         .iter()
         .filter(move |page| page.access.admits(user))
         .filter_map(|page| page.nav.map(|name| (page.path, name)))
+}
+
+/// Whether what the server renders for `path` (exactly as asked) may be kept: see
+/// [`Page::cacheable`].
+pub fn is_cacheable(path: &str) -> bool {
+    PAGES.iter().any(|page| page.cacheable && page.path == path)
 }
 
 /// Who may see `path` (already in its plainest spelling, see the server's guard): the access

@@ -7,7 +7,7 @@ use crate::domain::Password;
 use crate::error::AppError;
 
 /// What the browser may know about the signed-in user: no hash, no token, no ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserSummary {
     pub username: String,
     pub full_name: Option<String>,

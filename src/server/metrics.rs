@@ -1,6 +1,6 @@
 //! Prometheus metrics, served on an address of their own (`--metrics-addr`, off by default) so
 //! that they can never be public by accident: requests and their latency by route, sign-ins by
-//! outcome, the argon2 queue, the session cache and whether the store answers. The names are
+//! outcome, the argon2 queue, the session and page caches and whether the store answers. The names are
 //! listed in the README.
 //!
 //! Counting is a few atomic additions on the request path, and nothing at all when the metrics
@@ -89,8 +89,8 @@ fn latency_histogram() -> Histogram {
 
 impl Metrics {
     /// Metrics for an application; `session_cache` are the hit and miss counters of its store's
-    /// session cache.
-    pub fn new(session_cache: (Counter, Counter)) -> Self {
+    /// session cache, `rendered_pages` those of its kept pages.
+    pub fn new(session_cache: (Counter, Counter), rendered_pages: (Counter, Counter)) -> Self {
         let mut registry = Registry::with_prefix("gatehouse");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -125,6 +125,17 @@ impl Metrics {
         registry.register(
             "session_cache_misses",
             "Requests whose session was read from the database",
+            misses,
+        );
+        let (hits, misses) = rendered_pages;
+        registry.register(
+            "page_cache_hits",
+            "Page loads answered with a page rendered before for the same address and person",
+            hits,
+        );
+        registry.register(
+            "page_cache_misses",
+            "Loads of a cacheable page that were rendered (and then kept)",
             misses,
         );
         let store_up = Gauge::default();

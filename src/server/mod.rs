@@ -19,6 +19,7 @@ pub mod health;
 pub mod mail;
 pub mod metrics;
 pub mod oauth;
+pub mod page_cache;
 pub mod passkeys;
 pub mod random;
 pub mod security;

@@ -30,10 +30,22 @@ pub fn set_page_policy() {
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
-    ) && let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce.to_string()))
+    ) && let Some(policy) = page_policy_header(&nonce.to_string())
     {
         response.insert_header(header::CONTENT_SECURITY_POLICY, policy);
     }
+}
+
+/// The page policy for `nonce` as a header value (`None` only for a nonce no header can hold,
+/// which Leptos' base64 nonces never are).
+pub fn page_policy_header(nonce: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&page_policy(nonce)).ok()
+}
+
+/// The nonce a page policy admits scripts by: what [`page_policy`] wrote after `'nonce-`.
+pub fn nonce_in_page_policy(policy: &HeaderValue) -> Option<&str> {
+    let (_, after) = policy.to_str().ok()?.split_once("'nonce-")?;
+    after.split_once('\'').map(|(nonce, _)| nonce)
 }
 
 /// The headers every response carries, pages, API, files and errors alike (`https`: the site
@@ -205,6 +217,16 @@ mod tests {
         assert!(
             !policy.contains("'unsafe-inline'") && !policy.contains(" 'unsafe-eval'"),
             "{policy}"
+        );
+    }
+
+    #[test]
+    fn the_nonce_is_read_back_from_the_policy_it_was_written_into() {
+        let policy = page_policy_header("Zm9vYmFy-_x").unwrap();
+        assert_eq!(nonce_in_page_policy(&policy), Some("Zm9vYmFy-_x"));
+        assert_eq!(
+            nonce_in_page_policy(&HeaderValue::from_static(NON_PAGE_POLICY)),
+            None
         );
     }
 }

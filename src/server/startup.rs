@@ -38,6 +38,7 @@ use crate::server::errors::server_function_errors;
 use crate::server::files::create_private_dir;
 use crate::server::mail::Mailer;
 use crate::server::metrics::{self, Metrics};
+use crate::server::page_cache::{RenderedPages, kept_pages};
 use crate::server::passkeys::RelyingParty;
 use crate::server::security::{add_security_headers, bounded_headers, form_posts_only, same_origin_only};
 use crate::server::state::{AppState, Shared};
@@ -105,9 +106,13 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| PublicUrl::for_addr(addr, tls.is_some()));
-        let metrics = metrics_listener
-            .is_some()
-            .then(|| Arc::new(Metrics::new(store.session_cache_counters())));
+        let rendered_pages = RenderedPages::default();
+        let metrics = metrics_listener.is_some().then(|| {
+            Arc::new(Metrics::new(
+                store.session_cache_counters(),
+                rendered_pages.counters(),
+            ))
+        });
         let passkeys = RelyingParty::for_site(&public_url, &settings.mail.site_name)?.map(Arc::new);
         if passkeys.is_none() {
             tracing::info!(
@@ -133,6 +138,7 @@ impl Application {
             mailer,
             metrics,
             passkeys,
+            rendered_pages,
         });
         let setup_link = setup::offer_link(&state).await?;
         Ok(Self {
@@ -309,9 +315,11 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
         .route("/openapi.json", get(move || std::future::ready(openapi)))
         .nest_service("/pkg", bundle.service());
     let for_browsers = Router::new()
+        // The shell holds the state (one `Arc`), not the options: axum clones a route's handler
+        // for every request, once per layer, and the options are a dozen strings.
         .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            let state = state.clone();
+            move || shell(state.leptos_options.clone())
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(
@@ -321,7 +329,8 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
                 .layer(from_fn(form_posts_only))
                 .layer(from_fn_with_state(state.clone(), identify_caller))
                 .layer(from_fn(server_function_errors))
-                .layer(from_fn(guard)),
+                .layer(from_fn(guard))
+                .layer(from_fn_with_state(state.clone(), kept_pages)),
         );
     let mut router = for_programs.merge(for_browsers);
     if let Some(metrics) = &state.metrics {

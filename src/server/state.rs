@@ -12,6 +12,7 @@ use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings};
 use crate::server::mail::Mailer;
 use crate::server::metrics::Metrics;
+use crate::server::page_cache::RenderedPages;
 use crate::server::passkeys::RelyingParty;
 use crate::server::store::Store;
 
@@ -55,6 +56,8 @@ pub struct Shared {
     pub metrics: Option<Arc<Metrics>>,
     /// The site as a WebAuthn relying party; `None` when it is reached by an IP address.
     pub passkeys: Option<Arc<RelyingParty>>,
+    /// Pages rendered before, answered again from memory.
+    pub rendered_pages: RenderedPages,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -84,6 +84,16 @@ async fn requests_sign_ins_and_the_session_cache_are_counted() {
         "the second and third dashboards came from the cache: {text}"
     );
     assert!(sample(&text, "gatehouse_session_cache_misses_total") >= 1.0);
+    assert_eq!(
+        sample(&text, "gatehouse_page_cache_misses_total"),
+        1.0,
+        "the dashboard was rendered once: {text}"
+    );
+    assert_eq!(
+        sample(&text, "gatehouse_page_cache_hits_total"),
+        2.0,
+        "and answered twice from memory: {text}"
+    );
     assert_eq!(sample(&text, "gatehouse_store_up"), 1.0);
     assert_eq!(sample(&text, "gatehouse_argon2_queue"), 0.0);
 }

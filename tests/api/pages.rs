@@ -1,6 +1,9 @@
-//! Server-rendered pages: the shell, the layout and the not-found page.
+//! Server-rendered pages: the shell, the layout and the not-found page, and the pages kept
+//! once rendered.
 
-use crate::helpers::spawn_app;
+use gatehouse::domain::{FullName, Username};
+
+use crate::helpers::{location, signed_in, spawn_app};
 
 #[tokio::test]
 async fn an_unknown_path_gets_the_styled_not_found_page_with_status_404() {
@@ -135,4 +138,102 @@ async fn the_browser_bundle_travels_compressed_and_is_asked_for_again_only_when_
         .await
         .unwrap();
     assert_eq!(again.status(), 304, "nothing is sent again while it is unchanged");
+}
+
+/// The nonce a page's policy names, and its HTML with that nonce taken out.
+async fn page_and_nonce(response: reqwest::Response) -> (String, String) {
+    assert_eq!(response.status(), 200);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (_, after) = policy.split_once("'nonce-").expect("a page policy with a nonce");
+    let nonce = after.split_once('\'').unwrap().0.to_owned();
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!(r#"nonce="{nonce}""#)),
+        "the scripts carry the policy's nonce: {html}"
+    );
+    (html.replace(&nonce, "NONCE"), nonce)
+}
+
+/// Whether the dashboard greets `name` (Leptos may mark the text's start for hydration).
+fn greets(html: &str, name: &str) -> bool {
+    html.contains(&format!("Welcome, {name}")) || html.contains(&format!("Welcome, <!>{name}"))
+}
+
+#[tokio::test]
+async fn a_page_answered_again_has_a_fresh_nonce_and_is_otherwise_the_same() {
+    let app = spawn_app().await;
+    let mut nonces = std::collections::HashSet::new();
+    let mut pages = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let (html, nonce) = page_and_nonce(app.get_page("/login?next=/profile").await).await;
+        assert!(html.contains(r#"name="next" value="/profile""#), "{html}");
+        nonces.insert(nonce);
+        pages.insert(html);
+    }
+    assert_eq!(nonces.len(), 3, "a script nonce is never sent twice");
+    assert_eq!(pages.len(), 1, "the same page every time");
+    let (other, _) = page_and_nonce(app.get_page("/login?next=/dashboard").await).await;
+    assert!(
+        other.contains(r#"name="next" value="/dashboard""#),
+        "another address is another page: {other}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_dashboard_is_never_shown_to_another_person() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    app.add_user("bob").await;
+    let alice = signed_in(&app, "alice").await;
+    let bob = signed_in(&app, "bob").await;
+    for _ in 0..2 {
+        for (browser, mine, theirs) in [
+            (&alice, "Test alice", "Test bob"),
+            (&bob, "Test bob", "Test alice"),
+        ] {
+            let response = browser
+                .get(format!("{}/dashboard", app.address))
+                .send()
+                .await
+                .unwrap();
+            let (html, _) = page_and_nonce(response).await;
+            assert!(greets(&html, mine), "{html}");
+            assert!(!html.contains(theirs), "{html}");
+        }
+    }
+    let visitor = app.get_page("/dashboard").await;
+    assert_eq!(visitor.status(), 303);
+    assert_eq!(location(&visitor), "/login?next=%2Fdashboard");
+}
+
+#[tokio::test]
+async fn a_kept_page_follows_the_person_and_their_session() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let alice = signed_in(&app, "alice").await;
+    let dashboard = || alice.get(format!("{}/dashboard", app.address)).send();
+    let (html, _) = page_and_nonce(dashboard().await.unwrap()).await;
+    assert!(greets(&html, "Test alice"), "{html}");
+
+    // A new name shows at once.
+    let name = Username::parse("alice").unwrap();
+    app.state
+        .store
+        .update_user_details(&name, Some(&FullName::parse("Alice Liddell").unwrap()), None)
+        .await
+        .unwrap();
+    let (html, _) = page_and_nonce(dashboard().await.unwrap()).await;
+    assert!(greets(&html, "Alice Liddell"), "{html}");
+
+    // Disabled: the kept page is not shown; the sign-in page says why.
+    app.state.store.set_disabled(&name, true).await.unwrap();
+    let response = dashboard().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        location(&response),
+        "/login?next=%2Fdashboard&reason=account_disabled"
+    );
 }

@@ -230,7 +230,16 @@ pub fn caller() -> Caller {
 /// [`AppError::AccountDisabled`] for a session whose account has been disabled, so the running
 /// app can say why it signs the person out.
 pub async fn summary() -> Result<Option<UserSummary>, AppError> {
-    let signed_in = match caller() {
+    summary_of(&caller())
+}
+
+/// What the browser may know of `caller`: all that a page learns of who is asking, which is
+/// why kept pages are kept by it ([`crate::server::page_cache`]).
+///
+/// # Errors
+/// As [`summary`].
+pub fn summary_of(caller: &Caller) -> Result<Option<UserSummary>, AppError> {
+    let signed_in = match caller {
         Caller::SignedIn(signed_in) => signed_in,
         Caller::Disabled => return Err(AppError::AccountDisabled),
         Caller::Visitor => return Ok(None),
