@@ -79,10 +79,13 @@ pub fn navigation(user: Option<&UserSummary>) -> impl Iterator<Item = (&'static 
         .filter_map(|page| page.nav.map(|name| (page.path, name)))
 }
 
-/// Whether what the server renders for `path` (exactly as asked) may be kept: see
+/// The page at `path` (exactly as asked) when what the server renders for it may be kept: see
 /// [`Page::cacheable`].
-pub fn is_cacheable(path: &str) -> bool {
-    PAGES.iter().any(|page| page.cacheable && page.path == path)
+pub fn cacheable_page(path: &str) -> Option<&'static str> {
+    PAGES
+        .iter()
+        .find(|page| page.cacheable && page.path == path)
+        .map(|page| page.path)
 }
 
 /// Who may see `path` (already in its plainest spelling, see the server's guard): the access

@@ -130,7 +130,7 @@ impl Metrics {
         let (hits, misses) = rendered_pages;
         registry.register(
             "page_cache_hits",
-            "Page loads answered with a page rendered before for the same address and person",
+            "Page loads answered with a page rendered before for the same person",
             hits,
         );
         registry.register(

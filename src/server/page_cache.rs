@@ -5,8 +5,13 @@
 //! pages render from nothing but their address, the caller's [`UserSummary`] and the site's
 //! settings (the route table marks them, [`crate::routes::Page::cacheable`]): the sign-in page
 //! is the same for every visitor, a person's dashboard the same on every visit of one session.
-//! Such a page is kept here under exactly those inputs, its address and the summary, and the
-//! next identical request is answered with the kept HTML.
+//! Such a page is kept here under exactly those inputs, its path and the summary, and the next
+//! identical request is answered with the kept HTML.
+//!
+//! Only a page asked for without a query is kept (`/login`, not `/login?next=...`): a query is
+//! chosen by whoever wrote the link, so keeping those would let anyone fill the cache with
+//! pages nobody else asks for, and would let a visitor time whether someone else recently
+//! followed a given link. A page with a query is rendered each time, as before.
 //!
 //! Nothing about who may see a page is decided from here: this layer runs after the caller has
 //! been identified and the page's guard has admitted them, on every request, so a session
@@ -31,7 +36,7 @@ use quick_cache::Weighter;
 use quick_cache::sync::{Cache, DefaultLifecycle};
 
 use crate::api::UserSummary;
-use crate::routes::is_cacheable;
+use crate::routes::cacheable_page;
 use crate::server::auth::current_user::{Caller, summary_of};
 use crate::server::errors::internal;
 use crate::server::security::{nonce_in_page_policy, page_policy_header};
@@ -41,8 +46,6 @@ use crate::server::state::AppState;
 const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 /// Pages expected to fit, for sizing the table.
 const EXPECTED_PAGES: usize = 2_000;
-/// Longer addresses (path and query) are rendered every time: they are not what people follow.
-const LONGEST_ADDRESS: usize = 512;
 
 /// The rendered pages this instance keeps, by what they were rendered from.
 pub struct RenderedPages {
@@ -87,8 +90,8 @@ impl RenderedPages {
 /// All a cacheable page is rendered from, besides the settings (fixed while the server runs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PageKey {
-    /// Path and query, as asked.
-    address: Box<str>,
+    /// The page's path, from the route table.
+    path: &'static str,
     /// Who asked: `None` for a visitor.
     user: Option<UserSummary>,
 }
@@ -110,7 +113,7 @@ struct ByLength;
 
 impl Weighter<PageKey, Arc<RenderedPage>> for ByLength {
     fn weight(&self, key: &PageKey, page: &Arc<RenderedPage>) -> u64 {
-        (key.address.len() + page.length) as u64
+        (key.path.len() + page.length) as u64
     }
 }
 
@@ -154,7 +157,7 @@ impl RenderedPage {
 }
 
 /// Middleware, after the guard: answers a cacheable page from memory when it was rendered
-/// before for the same address and caller, else renders it and keeps it when it came out
+/// before for the same path and caller, else renders it and keeps it when it came out
 /// whole (200, no cookie set, a nonce in its policy).
 pub async fn kept_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(key) = key_of(&request) else {
@@ -197,20 +200,14 @@ pub async fn kept_pages(State(state): State<AppState>, request: Request, next: N
 
 /// What `request` would be rendered from, when it asks for a cacheable page.
 fn key_of(request: &Request) -> Option<PageKey> {
-    if request.method() != Method::GET || !is_cacheable(request.uri().path()) {
+    if request.method() != Method::GET || request.uri().query().is_some() {
         return None;
     }
-    let address = request.uri().path_and_query()?.as_str();
-    if address.len() > LONGEST_ADDRESS {
-        return None;
-    }
+    let path = cacheable_page(request.uri().path())?;
     let caller = request.extensions().get::<Caller>()?;
     // A disabled account's session gets the page's notice, rendered each time.
     let user = summary_of(caller).ok()?;
-    Some(PageKey {
-        address: address.into(),
-        user,
-    })
+    Some(PageKey { path, user })
 }
 
 #[cfg(test)]
@@ -230,6 +227,41 @@ mod tests {
             r#"<script nonce="fresh">a</script><p>N0n</p><script nonce="fresh">b</script>"#
         );
         assert_eq!(page.length, page.join("").len());
+    }
+
+    fn request(address: &str, method: Method) -> Request {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(address)
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(Caller::Visitor);
+        request
+    }
+
+    #[test]
+    fn only_a_cacheable_page_asked_for_without_a_query_is_kept() {
+        let key = key_of(&request("/login", Method::GET)).unwrap();
+        assert_eq!((key.path, key.user), ("/login", None));
+        for (address, method) in [
+            ("/login?next=/profile", Method::GET),
+            ("/login?", Method::GET),
+            ("/login", Method::HEAD),
+            ("/profile", Method::GET),
+            ("/login/", Method::GET),
+            ("/api/users/me", Method::GET),
+        ] {
+            assert!(
+                key_of(&request(address, method.clone())).is_none(),
+                "{method} {address}"
+            );
+        }
+        let mut disabled = request("/dashboard", Method::GET);
+        disabled.extensions_mut().insert(Caller::Disabled);
+        assert!(
+            key_of(&disabled).is_none(),
+            "a disabled account's page is rendered each time"
+        );
     }
 
     #[test]
