@@ -346,6 +346,12 @@ pub async fn error_of(response: reqwest::Response) -> (u16, Value) {
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// Whether the dashboard's `html` greets `name` (Leptos may mark the text's start for
+/// hydration).
+pub fn greets(html: &str, name: &str) -> bool {
+    html.contains(&format!("Welcome, {name}")) || html.contains(&format!("Welcome, <!>{name}"))
+}
+
 /// A new browser signed in as `username` with [`PASSWORD`] (no second factor).
 pub async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
     let browser = app.other_browser();

@@ -3,7 +3,7 @@
 
 use gatehouse::domain::{FullName, Username};
 
-use crate::helpers::{location, signed_in, spawn_app};
+use crate::helpers::{greets, location, signed_in, spawn_app};
 
 #[tokio::test]
 async fn an_unknown_path_gets_the_styled_not_found_page_with_status_404() {
@@ -155,11 +155,6 @@ async fn page_and_nonce(response: reqwest::Response) -> (String, String) {
         "the scripts carry the policy's nonce: {html}"
     );
     (html.replace(&nonce, "NONCE"), nonce)
-}
-
-/// Whether the dashboard greets `name` (Leptos may mark the text's start for hydration).
-fn greets(html: &str, name: &str) -> bool {
-    html.contains(&format!("Welcome, {name}")) || html.contains(&format!("Welcome, <!>{name}"))
 }
 
 #[tokio::test]
