@@ -262,4 +262,19 @@ async fn the_admin_api_is_in_the_openapi_document() {
         assert!(paths.contains_key(path), "{path} is missing");
     }
     assert!(paths["/api/admin/users/{username}"].get("patch").is_some());
+    // Each operation documents what a script must handle: its own errors, and the bearer's.
+    let get_user = &paths["/api/admin/users/{username}"]["get"]["responses"];
+    for (status, response) in [
+        ("400", "MalformedCredentials"),
+        ("401", "Unauthorized"),
+        ("403", "NotAnAdministrator"),
+        ("404", "NoSuchUser"),
+        ("503", "Unavailable"),
+    ] {
+        assert_eq!(
+            get_user[status]["$ref"],
+            format!("#/components/responses/{response}"),
+            "{status}"
+        );
+    }
 }

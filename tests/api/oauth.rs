@@ -632,4 +632,36 @@ async fn the_openapi_document_describes_every_route_and_the_password_flow() {
     for schema in ["TokenResponse", "OAuthError", "ApiError", "Me", "Item"] {
         assert!(document["components"]["schemas"][schema].is_object(), "{schema}");
     }
+    // The answers the operations share are described once and referred to: every reference
+    // must name something the document holds, or a client generator stops there.
+    let mut references = Vec::new();
+    collect_references(&document, &mut references);
+    assert!(references.contains(&"#/components/responses/Unauthorized".to_owned()));
+    for reference in &references {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{reference} points outside the document"));
+        assert!(document.pointer(pointer).is_some(), "{reference} names nothing");
+    }
+    let unauthorized = &document["components"]["responses"]["Unauthorized"];
+    assert_eq!(
+        unauthorized["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ApiError"
+    );
+}
+
+/// Every `$ref` in a JSON document, depth first.
+fn collect_references(value: &Value, references: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) => {
+            for (name, field) in fields {
+                match (name.as_str(), field) {
+                    ("$ref", Value::String(reference)) => references.push(reference.clone()),
+                    _ => collect_references(field, references),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_references(item, references)),
+        _ => {}
+    }
 }

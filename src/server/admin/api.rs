@@ -10,7 +10,7 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToResponse, ToSchema};
 
 use crate::api::UserAction;
 use crate::error::Problem;
@@ -20,7 +20,9 @@ use crate::server::auth::current_user::SignedInUser;
 use crate::server::auth::scopes;
 use crate::server::client::session_origin;
 use crate::server::errors::{Outage, request_id_of};
-use crate::server::oauth::bearer::{ApiError, Bearer, BearerError};
+use crate::server::oauth::bearer::{
+    ApiError, Bearer, BearerError, MalformedCredentials, Unauthorized, Unavailable,
+};
 use crate::server::state::AppState;
 use crate::server::store::{UserQuery, UserRow};
 
@@ -104,6 +106,15 @@ pub struct TemporaryPassword {
 pub struct Ended {
     pub ended: u64,
 }
+
+/// The token lacks the scope admin, or its account is no longer an administrator.
+/// (Named and described once for the OpenAPI document; [`AdminApiError`] renders it.)
+#[derive(ToResponse)]
+pub struct NotAnAdministrator(pub ApiError);
+
+/// No such user.
+#[derive(ToResponse)]
+pub struct NoSuchUser(pub ApiError);
 
 /// Why an admin API request failed, rendered as [`ApiError`] JSON.
 pub enum AdminApiError {
@@ -216,9 +227,10 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AdminApiError> 
     security(("oauth2" = ["admin"])),
     responses(
         (status = 200, description = "One page of users", body = AdminUserPage),
-        (status = 400, description = "A malformed query", body = ApiError),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
+        (status = 400, description = "A malformed query or Authorization header", body = ApiError),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn list(
@@ -268,10 +280,11 @@ fn refused(acting: &Acting) -> impl Fn(AdminError) -> AdminApiError + '_ {
     security(("oauth2" = ["admin"])),
     responses(
         (status = 201, description = "Created", body = AdminUser),
-        (status = 400, description = "A field breaks its rule, or the password the policy", body = ApiError),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
+        (status = 400, description = "A field breaks its rule, the password the policy, or the Authorization header is malformed", body = ApiError),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
         (status = 409, description = "The username is taken", body = ApiError),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn create(
@@ -308,9 +321,11 @@ pub async fn create(
     security(("oauth2" = ["admin"])),
     responses(
         (status = 200, description = "The account", body = AdminUser),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 400, response = MalformedCredentials),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 404, response = NoSuchUser),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn get_user(
@@ -338,11 +353,12 @@ pub async fn get_user(
     security(("oauth2" = ["admin"])),
     responses(
         (status = 200, description = "The account after the changes", body = AdminUser),
-        (status = 400, description = "A field breaks its rule", body = ApiError),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 400, description = "A field breaks its rule, or the Authorization header is malformed", body = ApiError),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 404, response = NoSuchUser),
         (status = 409, description = "The change would leave the site without an active administrator", body = ApiError),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn change(
@@ -401,10 +417,12 @@ pub async fn change(
     security(("oauth2" = ["admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 400, response = MalformedCredentials),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 404, response = NoSuchUser),
         (status = 409, description = "The last active administrator", body = ApiError),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn delete(
@@ -433,10 +451,11 @@ pub async fn delete(
     security(("oauth2" = ["admin"])),
     responses(
         (status = 204, description = "Set"),
-        (status = 400, description = "The password breaks the policy", body = ApiError),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 400, description = "The password breaks the policy, or the Authorization header is malformed", body = ApiError),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 404, response = NoSuchUser),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn temporary_password(
@@ -464,9 +483,11 @@ pub async fn temporary_password(
     security(("oauth2" = ["admin"])),
     responses(
         (status = 200, description = "How many sessions ended", body = Ended),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 400, response = MalformedCredentials),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 404, response = NoSuchUser),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn end_sessions(
@@ -494,9 +515,11 @@ pub async fn end_sessions(
     security(("oauth2" = ["admin"])),
     responses(
         (status = 204, description = "Two-step sign-in is off and no passkey is left (whether or not there were any), and every session of theirs ended"),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
-        (status = 403, description = "The token lacks the scope admin, or its account is no longer an administrator", body = ApiError),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 400, response = MalformedCredentials),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = NotAnAdministrator),
+        (status = 404, response = NoSuchUser),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn reset_two_step(

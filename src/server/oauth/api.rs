@@ -8,7 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::server::auth::scopes;
-use crate::server::oauth::bearer::{ApiError, Bearer, BearerError};
+use crate::server::oauth::bearer::{
+    ApiError, Bearer, BearerError, MalformedCredentials, Unauthorized, Unavailable,
+};
 use crate::server::state::AppState;
 
 /// `GET /api/users/me`.
@@ -39,10 +41,10 @@ pub struct Item {
     security(("oauth2" = ["me"])),
     responses(
         (status = 200, description = "The caller's account", body = Me),
-        (status = 400, description = "Malformed Authorization header, two credentials or a token in the URL", body = ApiError),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
+        (status = 400, response = MalformedCredentials),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The token lacks the scope me", body = ApiError),
-        (status = 503, description = "The database is unreachable; retry", body = ApiError),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn me(bearer: Bearer) -> Result<Json<Me>, BearerError> {
@@ -70,10 +72,10 @@ pub async fn me(bearer: Bearer) -> Result<Json<Me>, BearerError> {
     security(("oauth2" = ["items"])),
     responses(
         (status = 200, description = "The caller's items", body = [Item]),
-        (status = 400, description = "Malformed Authorization header, two credentials or a token in the URL", body = ApiError),
-        (status = 401, description = "No token, or an invalid, expired or revoked one", body = ApiError),
+        (status = 400, response = MalformedCredentials),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The token lacks the scope items", body = ApiError),
-        (status = 503, description = "The database is unreachable; retry", body = ApiError),
+        (status = 503, response = Unavailable),
     )
 )]
 pub async fn my_items(State(state): State<AppState>, bearer: Bearer) -> Response {

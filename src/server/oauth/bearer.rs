@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{ToResponse, ToSchema};
 
 use crate::server::auth::current_user::{Caller, Presented, SignedInUser, identify};
 use crate::server::auth::scopes;
@@ -60,6 +60,22 @@ pub struct ApiError {
     pub error: Option<&'static str>,
     pub error_description: String,
 }
+
+// The error answers every bearer-protected operation shares, described once in the OpenAPI
+// document (`components/responses`) and referred to by each operation's `response = ...`. The
+// types only name and describe; `BearerError` below renders the answers.
+
+/// A malformed Authorization header, two credentials, or a token in the URL.
+#[derive(ToResponse)]
+pub struct MalformedCredentials(pub ApiError);
+
+/// No token, or an invalid, expired or revoked one, or the account is disabled.
+#[derive(ToResponse)]
+pub struct Unauthorized(pub ApiError);
+
+/// The database is unreachable; retry in a moment.
+#[derive(ToResponse)]
+pub struct Unavailable(pub ApiError);
 
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {

@@ -26,6 +26,9 @@ use crate::server::oauth::{api, bearer, token};
         token::TokenRequest, token::TokenResponse, token::OAuthError, api::Me, api::Item, bearer::ApiError,
         admin_api::AdminUser, admin_api::AdminUserPage, admin_api::NewUserRequest, admin_api::UserChanges,
         admin_api::TemporaryPassword, admin_api::Ended
+    ), responses(
+        bearer::MalformedCredentials, bearer::Unauthorized, bearer::Unavailable,
+        admin_api::NotAnAdministrator, admin_api::NoSuchUser
     )),
     modifiers(&PasswordFlow),
     tags(
