@@ -97,7 +97,10 @@ smtp-sink: test-tools
 # do not take brotli (Chrome over plain http://, for one) get the `gzip -9` copies instead (314 KB).
 build:
 	@$(call timed,cargo leptos build --release --precompress --split,cargo leptos build --release --precompress --split)
-	@find target/site -name '*.gz' -print0 | while IFS= read -r -d '' packed; do gzip -9 -n -c "$${packed%.gz}" > "$$packed"; done
+	@find target/site -name '*.gz' -print0 | while IFS= read -r -d '' packed; do \
+		plain="$${packed%.gz}"; [ -f "$$plain" ] || continue; \
+		gzip -9 -n -c "$$plain" > "$$packed.new" && mv "$$packed.new" "$$packed" || exit 1; \
+	done
 
 # cargo-nextest runs every test in a process of its own, in parallel, and times each one:
 # scripts/cargo-test.sh prints the ten slowest after each run.
