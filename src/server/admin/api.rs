@@ -107,8 +107,11 @@ pub struct Ended {
     pub ended: u64,
 }
 
+// The admin API's own shared error answers, described once in the OpenAPI document like the
+// bearer's (see `bearer.rs`); `AdminApiError` below renders them. Their doc comments are the
+// descriptions the document shows.
+
 /// The token lacks the scope admin, or its account is no longer an administrator.
-/// (Named and described once for the OpenAPI document; [`AdminApiError`] renders it.)
 #[derive(ToResponse)]
 pub struct NotAnAdministrator(pub ApiError);
 

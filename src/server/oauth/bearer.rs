@@ -63,7 +63,8 @@ pub struct ApiError {
 
 // The error answers every bearer-protected operation shares, described once in the OpenAPI
 // document (`components/responses`) and referred to by each operation's `response = ...`. The
-// types only name and describe; `BearerError` below renders the answers.
+// types only name and describe; `BearerError` below renders the answers. Their doc comments are
+// the descriptions the document shows, so they speak to the API's users, not to this code's.
 
 /// A malformed Authorization header, two credentials, or a token in the URL.
 #[derive(ToResponse)]
