@@ -15,7 +15,7 @@ pub struct Email(String);
 pub struct EmailError;
 
 impl Email {
-    const MAX_LEN: usize = 254;
+    pub const MAX_LEN: usize = 254;
 
     /// Checks `raw` against the rules above.
     ///

@@ -1,7 +1,7 @@
 //! `/api/admin/users...`: the admin operations for scripts, behind a Bearer token with the
 //! `admin` scope of an account that is an administrator at the time of the request.
 
-use gatehouse::domain::Username;
+use gatehouse::domain::{Email, FullName, Password, Username};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
@@ -275,6 +275,52 @@ async fn the_admin_api_is_in_the_openapi_document() {
             get_user[status]["$ref"],
             format!("#/components/responses/{response}"),
             "{status}"
+        );
+    }
+    // A new account's constraints are the ones the server checks (written out as literals in
+    // the source: they must not drift from the domain's).
+    let schemas = &document["components"]["schemas"];
+    let new_user = &schemas["NewUserRequest"]["properties"];
+    assert_eq!(new_user["username"]["minLength"], Username::MIN_LEN);
+    assert_eq!(new_user["username"]["maxLength"], Username::MAX_LEN);
+    let pattern = new_user["username"]["pattern"].as_str().unwrap();
+    assert_eq!(pattern, "^[A-Za-z0-9][A-Za-z0-9._-]*$");
+    assert_eq!(new_user["full_name"]["maxLength"], FullName::MAX_CHARS);
+    assert_eq!(new_user["email"]["maxLength"], Email::MAX_LEN);
+    for password in [
+        &new_user["password"],
+        &schemas["TemporaryPassword"]["properties"]["password"],
+    ] {
+        assert_eq!(password["minLength"], Password::MIN_CHARS);
+        assert_eq!(password["maxLength"], Password::MAX_CHARS);
+    }
+}
+
+#[tokio::test]
+async fn an_account_the_documented_constraints_allow_is_created_and_one_they_refuse_is_not() {
+    let app = spawn_app().await;
+    app.add_admin("root").await;
+    let token = app.bearer_token("root").await;
+    let longest = format!("a{}", "b-._".repeat(Username::MAX_LEN))[..Username::MAX_LEN].to_owned();
+    let too_long = format!("{longest}c");
+    for (username, created) in [
+        (longest.as_str(), true),
+        ("abc", true),
+        ("ab", false),
+        (too_long.as_str(), false),
+        ("-abc", false),
+        ("a b", false),
+    ] {
+        let response = request(&app, reqwest::Method::POST, "/api/admin/users", &token)
+            .json(&json!({"username": username, "password": "a long enough passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status() == 201,
+            created,
+            "{username:?}: {}",
+            response.status()
         );
     }
 }

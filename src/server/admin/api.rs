@@ -67,13 +67,24 @@ pub struct ListQuery {
     pub limit: Option<u32>,
 }
 
+// The constraints below are what `crate::domain` checks, written out as literals because
+// utoipa takes no constants; `admin_api::the_admin_api_is_in_the_openapi_document` compares them
+// with the domain's constants. Client generators and fuzzers read them from the document.
+
 /// A new account.
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserRequest {
+    /// Letters, digits, `.`, `_` and `-`, starting with a letter or digit.
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     pub username: String,
+    /// Blank is none.
+    #[schema(max_length = 100)]
     pub full_name: Option<String>,
+    /// Blank is none.
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// The same policy as everywhere: 8 to 1024 characters, not a common password.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     #[serde(default)]
     pub admin: bool,
@@ -98,6 +109,8 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<O
 /// A temporary password.
 #[derive(Deserialize, ToSchema)]
 pub struct TemporaryPassword {
+    /// The same policy as everywhere: 8 to 1024 characters, not a common password.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
 }
 

@@ -39,8 +39,7 @@ const SECRET_PARAMETERS: [&str; 5] = ["username", "password", "otp", "refresh_to
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct TokenRequest {
-    /// `password` or `refresh_token`.
-    grant_type: String,
+    grant_type: GrantType,
     /// For the password grant.
     username: Option<String>,
     /// For the password grant.
@@ -53,6 +52,16 @@ pub struct TokenRequest {
     scope: Option<String>,
     /// For the refresh_token grant.
     refresh_token: Option<String>,
+}
+
+/// The grants this server offers (documentation only, like [`TokenRequest`]); any other is
+/// answered `unsupported_grant_type`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum GrantType {
+    Password,
+    RefreshToken,
 }
 
 /// A successful token response (RFC 6749 §5.1).
