@@ -133,7 +133,9 @@ pub enum Problem {
     NoEmail,
     #[error("Your e-mail address is already confirmed.")]
     EmailAlreadyVerified,
-    #[error("Enough mail was sent to this account for now. Try again in an hour.")]
+    #[error(
+        "Too much mail was asked for in the last hour (for this account, to this address or from your network). Try again in an hour."
+    )]
     MailThrottled,
     #[error(
         "That code is not right, or it was used already. Type the 6-digit code your authenticator app shows now, or one of your recovery codes."

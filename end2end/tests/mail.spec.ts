@@ -1,7 +1,7 @@
 // What mail unlocks, through real SMTP to the sink: a forgotten password reset from the login
 // page, a used link saying so, sign-up confirmed by mail, and an address change on the profile.
 import { expect, test } from '@playwright/test';
-import { DashboardPage, LoginPage } from './fixtures/pages';
+import { DashboardPage, LoginPage, signInAs } from './fixtures/pages';
 import { linkIn, newAddress, waitForMail } from './fixtures/mailbox';
 import { PASSWORD, createUserWithEmail, newName } from './fixtures/users';
 
@@ -27,9 +27,11 @@ test('a forgotten password is reset through the mailed link, which then says it 
   await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await expect(page).toHaveURL('/login?reason=password_reset');
-  await expect(new LoginPage(page).notice()).toContainText('Your password was changed');
+  const login = new LoginPage(page);
+  await expect(login.notice()).toContainText('Your password was changed');
 
-  await new LoginPage(page).signIn(user, NEW_PASSWORD);
+  await login.waitUntilHydrated();
+  await login.signIn(user, NEW_PASSWORD);
   await expect(new DashboardPage(page).greeting(user)).toBeVisible();
   const [, notice] = await waitForMail(address, 2);
   expect(notice.subject).toContain('password was changed');
@@ -56,8 +58,10 @@ test('signing up creates the account once the mailed link is followed', async ({
   await expect(page.getByText(`Confirm ${address} to create the account ${user.username}.`)).toBeVisible();
   await page.getByRole('button', { name: 'Confirm and create my account' }).click();
   await expect(page).toHaveURL('/login?reason=signed_up');
-  await expect(new LoginPage(page).notice()).toContainText('Your account is ready');
-  await new LoginPage(page).signIn({ username: user.username, fullName: user.username });
+  const login = new LoginPage(page);
+  await expect(login.notice()).toContainText('Your account is ready');
+  await login.waitUntilHydrated();
+  await login.signIn({ username: user.username, fullName: user.username });
   await expect(new DashboardPage(page).greeting({ username: user.username, fullName: user.username })).toBeVisible();
 });
 
@@ -65,8 +69,7 @@ test('a new address on the profile takes effect once its mailed link is followed
   const old = newAddress('old');
   const fresh = newAddress('new');
   const user = createUserWithEmail(old);
-  await new LoginPage(page).goto('/profile');
-  await new LoginPage(page).signIn(user);
+  await signInAs(page, user, '/profile');
   const section = page.getByRole('region', { name: 'E-mail address' });
   await expect(section.getByText(old)).toBeVisible();
   await expect(section.getByText('Not confirmed')).toBeVisible();
