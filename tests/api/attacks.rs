@@ -1,13 +1,18 @@
 //! The attacks of the security review (issue 12), each written as the attack that found the
 //! weakness, so that it cannot come back. Run on SQLite and on PostgreSQL like every test here.
 
-use std::time::Duration;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use gatehouse::api::{ChangePassword, CurrentUser, ListSessions, Login, RevokeOtherSessions, RevokeSession};
 use gatehouse::domain::{FullName, Username};
+use gatehouse::server::auth::credentials::{AttemptSource, Verdict, authenticate};
 use gatehouse::server::auth::password::PasswordHash;
 use gatehouse::server::store::NewUser;
 use leptos::server_fn::ServerFn;
+use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::helpers::{
@@ -85,6 +90,89 @@ async fn two_hundred_concurrent_wrong_passwords_over_two_instances_reach_the_che
     let statuses = concurrent_wrong_guesses(&[&a, &b], "johndoe", 200).await;
 
     assert_only_the_free_attempts_reached_the_password_check(&statuses);
+}
+
+/// A valid argon2id hash that takes seconds to check (1,000 passes over 19 MiB, where a
+/// password's hash makes 2): it keeps an argon2 thread busy far longer than a test needs.
+const COSTLY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=1000,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// Waits until `condition` holds, for 30 s at most.
+async fn until(condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "the condition never held");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Polls `future` until it is done (its output) or `queued` holds (`None`), for 30 s at most.
+async fn poll_until_queued<F: Future>(
+    mut future: Pin<&mut F>,
+    queued: impl Fn() -> bool,
+) -> Option<F::Output> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
+            return Some(output);
+        }
+        if queued() {
+            return None;
+        }
+        assert!(Instant::now() < deadline, "never queued");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_given_up_before_its_password_was_checked_is_not_counted() {
+    let app = spawn_app().await;
+    app.add_user("johndoe").await;
+    let source = AttemptSource {
+        address: Some("203.0.113.7"),
+        device_cookie: None,
+    };
+    let guess = || authenticate(&app.state, "johndoe", "not the password", source);
+    // Four failures: one short of the five an account has before waits begin.
+    for _ in 0..4 {
+        assert!(matches!(guess().await.unwrap(), Verdict::Refused));
+    }
+    // Every argon2 thread busy for seconds.
+    let passwords = app.state.passwords.clone();
+    let threads = std::thread::available_parallelism().unwrap().get();
+    for _ in 0..threads {
+        let passwords = passwords.clone();
+        tokio::spawn(async move {
+            let costly = PasswordHash::from_stored(COSTLY_HASH.to_owned());
+            passwords.verify(&SecretString::from("x"), Some(&costly)).await
+        });
+    }
+    until(|| passwords.pending() == threads).await;
+
+    // A fifth guess waits for a thread, and its client leaves (a closed tab, a proxy's timeout).
+    {
+        let given_up = pin!(guess());
+        let done = poll_until_queued(given_up, || passwords.pending() == threads + 1).await;
+        assert!(done.is_none(), "the guess waits behind the busy threads");
+    }
+
+    // Had it counted, the account would now wait for a second (the clock stands still), and a
+    // sixth guess would be throttled; it is let through to the check instead. The fifth is
+    // taken back on a task of its own: until then a guess may be throttled (which counts
+    // nothing), and is made again. The withdrawn job keeps its place in the queue until a
+    // thread passes over it: the sixth is queued when two wait.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let next = pin!(guess());
+        match poll_until_queued(next, || passwords.pending() == threads + 2).await {
+            None => break,
+            Some(Ok(Verdict::Throttled(_))) => {
+                assert!(Instant::now() < deadline, "the given-up guess stayed counted");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Some(other) => panic!("a guess cannot be checked while the threads are busy: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::domain::Username;
-use crate::server::auth::password::MAX_CHARS;
+use crate::server::auth::password::{MAX_CHARS, Ticket};
 use crate::server::auth::throttle::Attempt;
 use crate::server::metrics::SignInOutcome;
 use crate::server::state::AppState;
@@ -72,8 +72,10 @@ impl Verified {
 
 /// Checks `password` for `username`.
 ///
-/// The attempt is counted before the password is checked (see `auth::throttle`). Every attempt
-/// that is not throttled costs one argon2 verification, against a dummy hash when the user
+/// The attempt is counted before the password is checked (see `auth::throttle`), and taken back
+/// when the check never ran: turned away because the argon2 queue was full, or given up by its
+/// client while it waited for a thread. Every attempt that is not throttled costs one argon2
+/// verification, against a dummy hash when the user
 /// does not exist, so the three refusals look and take the same. An over-long password cannot
 /// match (the policy never accepted one) and is refused before hashing. A hash made with older
 /// parameters is replaced after a correct password.
@@ -122,14 +124,35 @@ async fn check(
         count(state, SignInOutcome::Throttled);
         return Ok(Verdict::Throttled(wait));
     }
-    let matches = password.chars().count() <= MAX_CHARS
-        && state
+    let ticket = Ticket::default();
+    let unchecked = Unchecked {
+        attempt: Some(attempt),
+        ticket: ticket.clone(),
+        state: state.clone(),
+    };
+    let matches = if password.chars().count() <= MAX_CHARS {
+        state
             .passwords
-            .verify(
+            .verify_queued(
                 &SecretString::from(password),
                 user.as_ref().map(UserRow::password_hash).as_ref(),
+                &ticket,
             )
-            .await?;
+            .await
+    } else {
+        Ok(false)
+    };
+    let attempt = unchecked.into_attempt();
+    let matches = match matches {
+        Ok(matches) => matches,
+        Err(error) => {
+            // Turned away (the argon2 queue was full): no guess was checked, none is counted.
+            if ticket.withdraw() {
+                attempt.abandoned(state).await?;
+            }
+            return Err(error);
+        }
+    };
     match user.filter(|user| matches && !user.disabled) {
         Some(user) => {
             count(state, SignInOutcome::Success);
@@ -146,6 +169,46 @@ async fn check(
             );
             Ok(Verdict::Refused)
         }
+    }
+}
+
+/// A reserved attempt whose password is being checked. Dropped before the check (the client
+/// gave up while its job waited for an argon2 thread), the attempt is taken back: no guess was
+/// checked and none was answered, so it is no failure. Once the check started, it counts,
+/// answered or not: dropping requests cannot buy free guesses.
+struct Unchecked {
+    attempt: Option<Attempt>,
+    ticket: Ticket,
+    state: AppState,
+}
+
+impl Unchecked {
+    /// The check is over (or was never queued): the caller decides what the attempt becomes.
+    fn into_attempt(mut self) -> Attempt {
+        self.attempt
+            .take()
+            .expect("the attempt is taken out only here, once")
+    }
+}
+
+impl Drop for Unchecked {
+    fn drop(&mut self) {
+        let Some(attempt) = self.attempt.take() else {
+            return;
+        };
+        if !self.ticket.withdraw() {
+            return;
+        }
+        // Drop cannot wait: the store is told on a task of its own.
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = attempt.abandoned(&state).await {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "could not take back the attempt of a sign-in given up before its check"
+                );
+            }
+        });
     }
 }
 

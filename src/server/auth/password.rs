@@ -5,7 +5,7 @@
 //! reusing its own argon2 memory. A flood of sign-ins then queues instead of growing memory.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use anyhow::Context;
@@ -150,7 +150,7 @@ impl Passwords {
     pub async fn hash(&self, password: &SecretString) -> anyhow::Result<PasswordHash> {
         let password = password.clone();
         self.pool
-            .run(move |memory| {
+            .run(Ticket::default(), move |memory| {
                 let mut salt = [0u8; 16];
                 getrandom::fill(&mut salt).context("Failed to read the OS random source")?;
                 let salt = SaltString::encode_b64(&salt).context("Failed to encode a salt")?;
@@ -182,11 +182,26 @@ impl Passwords {
     ///
     /// # Errors
     /// Only when the argon2 threads fail; a wrong password is `Ok(false)`.
-    #[tracing::instrument(skip_all)]
     pub async fn verify(
         &self,
         password: &SecretString,
         stored: Option<&PasswordHash>,
+    ) -> anyhow::Result<bool> {
+        self.verify_queued(password, stored, &Ticket::default()).await
+    }
+
+    /// [`Self::verify`], with the `ticket` of its job: after the future is dropped (its caller
+    /// gone) or turned away ([`Saturated`]), [`Ticket::withdraw`] tells whether the password was
+    /// never checked.
+    ///
+    /// # Errors
+    /// Only when the argon2 threads fail; a wrong password is `Ok(false)`.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_queued(
+        &self,
+        password: &SecretString,
+        stored: Option<&PasswordHash>,
+        ticket: &Ticket,
     ) -> anyhow::Result<bool> {
         let (phc, user_exists) = match stored {
             Some(hash) => (hash.clone(), true),
@@ -195,7 +210,7 @@ impl Passwords {
         let password = password.clone();
         let matches = self
             .pool
-            .run(move |memory| {
+            .run(ticket.clone(), move |memory| {
                 // The parameters come from the PHC string, so hashes made with older settings
                 // still verify.
                 match verify_phc(password.expose_secret().as_bytes(), phc.as_str(), memory) {
@@ -306,6 +321,45 @@ impl Drop for PendingSlot {
     }
 }
 
+/// Whether a job handed to the argon2 threads ran: decided once, by whichever comes first, a
+/// thread taking the job up or its caller giving up on it.
+#[derive(Clone, Debug, Default)]
+pub struct Ticket(Arc<AtomicU8>);
+
+const WAITING: u8 = 0;
+const STARTED: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+impl Ticket {
+    /// Called by the thread that takes the job up: `false` when it was withdrawn.
+    fn start(&self) -> bool {
+        self.0
+            .compare_exchange(WAITING, STARTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Withdraws the job unless a thread has taken it up. `true` when it never runs (withdrawn
+    /// now or before, or never queued); `false` once it started.
+    pub fn withdraw(&self) -> bool {
+        match self
+            .0
+            .compare_exchange(WAITING, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) => now == WITHDRAWN,
+        }
+    }
+}
+
+/// Withdraws a job whose caller stopped waiting for it (a no-op once it started).
+struct WithdrawOnDrop(Ticket);
+
+impl Drop for WithdrawOnDrop {
+    fn drop(&mut self) {
+        self.0.withdraw();
+    }
+}
+
 /// Jobs allowed to wait per argon2 thread: about a quarter of a second of work at 17 ms each.
 /// Beyond that a sign-in is answered 503 with `Retry-After` at once: a client is better served
 /// by a quick "try again" than by seconds in line, and the queue cannot grow into a backlog
@@ -343,20 +397,26 @@ impl Argon2Pool {
         }
     }
 
-    /// Runs `work` on an argon2 thread and waits for its result.
+    /// Runs `work` on an argon2 thread and waits for its result. Dropped before a thread took
+    /// the job up, the job is withdrawn and never runs: a client that gave up costs no hashing.
     ///
     /// # Errors
     /// [`Saturated`] when the queue is full; the threads have stopped; `work` failed.
     async fn run<T: Send + 'static>(
         &self,
+        ticket: Ticket,
         work: impl FnOnce(&mut Vec<Block>) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
+        let _withdraw_if_dropped = WithdrawOnDrop(ticket.clone());
         let slot = PendingSlot(Arc::clone(&self.pending));
         if self.pending.fetch_add(1, Ordering::SeqCst) >= self.max_pending {
             return Err(Saturated.into());
         }
         let (reply, result) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
+            if !ticket.start() {
+                return;
+            }
             let outcome = work(memory);
             drop(slot);
             let _ = reply.send(outcome);
@@ -392,6 +452,61 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn a_job_given_up_before_a_thread_took_it_never_runs() {
+        let passwords = Passwords::with_threads(1, 8);
+        let pool = passwords.pool.clone();
+        // The only thread is held busy until released.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (busy, thread_is_busy) = oneshot::channel();
+        let holder = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.run(Ticket::default(), move |_| {
+                    let _ = busy.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+            }
+        });
+        thread_is_busy.await.unwrap();
+
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticket = Ticket::default();
+        {
+            let ran = Arc::clone(&ran);
+            let mut waiting = std::pin::pin!(pool.run(ticket.clone(), move |_| {
+                ran.store(true, Ordering::SeqCst);
+                Ok(())
+            }));
+            // The first poll queues the job; leaving the block gives up on it.
+            assert!(futures::poll!(waiting.as_mut()).is_pending());
+        }
+        assert!(ticket.withdraw(), "given up while queued: withdrawn");
+
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        // One queue, taken in order: once a later job is done, the withdrawn one was passed over.
+        let later = Ticket::default();
+        pool.run(later.clone(), |_| Ok(())).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst), "the withdrawn job never ran");
+        assert!(!later.withdraw(), "a job that ran cannot be withdrawn");
+        assert_eq!(passwords.pending(), 0, "its place in the queue was given back");
+    }
+
+    #[tokio::test]
+    async fn a_check_turned_away_by_a_full_queue_never_ran() {
+        let passwords = Passwords::with_threads(1, 0);
+        let ticket = Ticket::default();
+        let hash = PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into());
+        let outcome = passwords
+            .verify_queued(&secret("a password"), Some(&hash), &ticket)
+            .await;
+        assert!(outcome.is_err_and(|error| error.is::<Saturated>()));
+        assert!(ticket.withdraw());
     }
 
     fn secret(text: &str) -> SecretString {

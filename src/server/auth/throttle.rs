@@ -4,8 +4,9 @@
 //! the second-factor codes that follow a right password.
 //!
 //! An attempt is a *reservation*: it is counted, atomically, before its password is checked,
-//! and taken back only when the password was right. So attempts racing each other see each
-//! other: however many arrive at once, only the free ones reach the password check.
+//! and taken back only when the password was right or was never checked (see
+//! `auth::credentials`). So attempts racing each other see each other: however many arrive at
+//! once, only the free ones reach the password check.
 //!
 //! Past a few free failures each further attempt must wait twice as long as the last, up to
 //! [`MAX_WAIT`]; while a subject is waiting, even the right password is refused, so guessing
