@@ -75,8 +75,8 @@ impl Verified {
 /// The attempt is counted before the password is checked (see `auth::throttle`), and taken back
 /// when the check never ran: turned away because the argon2 queue was full, or given up by its
 /// client while it waited for a thread. Every attempt that is not throttled costs one argon2
-/// verification, against a dummy hash when the user
-/// does not exist, so the three refusals look and take the same. An over-long password cannot
+/// verification, against a dummy hash when the user does not exist, so the three refusals look
+/// and take the same. An over-long password cannot
 /// match (the policy never accepted one) and is refused before hashing. A hash made with older
 /// parameters is replaced after a correct password.
 ///
@@ -185,9 +185,9 @@ struct Unchecked {
 impl Unchecked {
     /// The check is over (or was never queued): the caller decides what the attempt becomes.
     fn into_attempt(mut self) -> Attempt {
-        self.attempt
-            .take()
-            .expect("the attempt is taken out only here, once")
+        // Cannot fail: the attempt is `Some` from creation until taken, and only this method,
+        // which consumes `self`, and `drop`, which runs after it, take it.
+        self.attempt.take().expect("the attempt is taken out only once")
     }
 }
 
@@ -196,12 +196,16 @@ impl Drop for Unchecked {
         let Some(attempt) = self.attempt.take() else {
             return;
         };
+        // Drop cannot wait: the store is told on a task of its own (none once the runtime is
+        // gone, at shutdown: the attempt then stays counted).
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         if !self.ticket.withdraw() {
             return;
         }
-        // Drop cannot wait: the store is told on a task of its own.
         let state = self.state.clone();
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             if let Err(error) = attempt.abandoned(&state).await {
                 tracing::warn!(
                     error = format!("{error:#}"),
