@@ -12,17 +12,7 @@ use gatehouse::routes::{Access, PAGES};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, call, location, spawn_app};
-
-/// A browser of its own, signed in as `username` through the login form.
-async fn browser_of(app: &TestApp, username: &str) -> reqwest::Client {
-    let browser = app.other_browser();
-    let response = app
-        .post_form_from::<gatehouse::api::Login>(&browser, &[("username", username), ("password", PASSWORD)])
-        .await;
-    assert_eq!(response.status(), 303, "{username} signs in");
-    browser
-}
+use crate::helpers::{PASSWORD, TestApp, call, location, signed_in, spawn_app};
 
 /// A page load from `browser`.
 async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> reqwest::Response {
@@ -106,7 +96,7 @@ fn admin_links(html: &str) -> usize {
 async fn a_signed_in_non_admin_gets_the_403_page_not_a_redirect() {
     let app = spawn_app().await;
     app.add_user("plain").await;
-    let plain = browser_of(&app, "plain").await;
+    let plain = signed_in(&app, "plain").await;
     for path in ["/admin/users", "/admin/users/plain", "/admin/audit"] {
         let response = page(&app, &plain, path).await;
         assert_eq!(response.status(), 403, "{path}");
@@ -126,7 +116,7 @@ async fn admin_server_functions_refuse_everyone_but_administrators() {
     let app = spawn_app().await;
     app.add_user("plain").await;
     app.add_user("victim").await;
-    let plain = browser_of(&app, "plain").await;
+    let plain = signed_in(&app, "plain").await;
     let response = call::<ActOnUser>(&app, &plain, &[("username", "victim"), ("action", "disable")]).await;
     assert_eq!(response.status(), 403);
     assert_eq!(error_of(response).await, serde_json::json!("AdminRequired"));
@@ -154,7 +144,7 @@ async fn an_administrator_sees_the_table_without_javascript_and_searches_it() {
     for username in ["alice", "bob", "carol"] {
         app.add_user(username).await;
     }
-    let root = browser_of(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let response = page(&app, &root, "/admin/users?search=BO").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
@@ -185,7 +175,7 @@ async fn an_administrator_sees_the_table_without_javascript_and_searches_it() {
 async fn an_admin_page_for_an_unknown_user_says_so_with_404() {
     let app = spawn_app().await;
     app.add_admin("root").await;
-    let root = browser_of(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let response = page(&app, &root, "/admin/users/nobody").await;
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("There is no such user"));
@@ -198,9 +188,9 @@ async fn a_disabled_user_is_signed_out_at_their_next_request() {
     let app = spawn_app().await;
     app.add_admin("root").await;
     app.add_user("victim").await;
-    let victim = browser_of(&app, "victim").await;
+    let victim = signed_in(&app, "victim").await;
     assert_eq!(page(&app, &victim, "/dashboard").await.status(), 200);
-    let root = browser_of(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let response = call::<ActOnUser>(&app, &root, &[("username", "victim"), ("action", "disable")]).await;
     assert_eq!(response.status(), 200);
     let response = page(&app, &victim, "/dashboard").await;
@@ -213,7 +203,7 @@ async fn a_disabled_user_is_signed_out_at_their_next_request() {
     // Enabled again, the old sessions stay ended: they must sign in again.
     call::<ActOnUser>(&app, &root, &[("username", "victim"), ("action", "enable")]).await;
     assert_eq!(page(&app, &victim, "/dashboard").await.status(), 303);
-    let victim = browser_of(&app, "victim").await;
+    let victim = signed_in(&app, "victim").await;
     assert_eq!(page(&app, &victim, "/dashboard").await.status(), 200);
 }
 
@@ -222,9 +212,9 @@ async fn an_administrator_who_loses_the_flag_loses_the_admin_pages_at_the_next_r
     let app = spawn_app().await;
     app.add_admin("first").await;
     app.add_admin("second").await;
-    let first = browser_of(&app, "first").await;
+    let first = signed_in(&app, "first").await;
     assert_eq!(page(&app, &first, "/admin/users").await.status(), 200);
-    let second = browser_of(&app, "second").await;
+    let second = signed_in(&app, "second").await;
     let response = call::<ActOnUser>(
         &app,
         &second,
@@ -245,7 +235,7 @@ async fn an_administrator_who_loses_the_flag_loses_the_admin_pages_at_the_next_r
 async fn the_last_active_administrator_cannot_disable_demote_or_delete_themself() {
     let app = spawn_app().await;
     app.add_admin("root").await;
-    let root = browser_of(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     for (action, confirm) in [("disable", ""), ("revoke_admin", ""), ("delete", "root")] {
         let response = call::<ActOnUser>(
             &app,
@@ -270,7 +260,7 @@ async fn an_administrator_creates_accounts_under_the_same_policy_as_the_cli() {
     let app = spawn_app().await;
     app.add_admin("root").await;
     app.add_user("taken").await;
-    let root = browser_of(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let create = |username: &'static str, password: &'static str| {
         let root = root.clone();
         let app = &app;
@@ -311,7 +301,7 @@ async fn an_administrator_creates_accounts_under_the_same_policy_as_the_cli() {
     let user = app.state.store.existing_user(&name("newbie")).await.unwrap();
     assert_eq!(user.email.as_deref(), Some("new@example.com"));
     assert!(!user.admin && !user.disabled);
-    browser_of(&app, "newbie").await;
+    signed_in(&app, "newbie").await;
 }
 
 #[tokio::test]
@@ -319,8 +309,8 @@ async fn an_administrator_edits_details_and_ends_sessions() {
     let app = spawn_app().await;
     let victim = app.add_user("victim").await;
     app.add_admin("root").await;
-    let victim_browser = browser_of(&app, "victim").await;
-    let root = browser_of(&app, "root").await;
+    let victim_browser = signed_in(&app, "victim").await;
+    let root = signed_in(&app, "root").await;
     let response = call::<EditUser>(
         &app,
         &root,
@@ -359,8 +349,8 @@ async fn deleting_an_account_needs_its_name_typed_and_ends_everything_it_had() {
     app.add_admin("root").await;
     app.add_user("victim").await;
     let token = app.bearer_token("victim").await;
-    let victim = browser_of(&app, "victim").await;
-    let root = browser_of(&app, "root").await;
+    let victim = signed_in(&app, "victim").await;
+    let root = signed_in(&app, "root").await;
     let response = call::<ActOnUser>(
         &app,
         &root,
@@ -416,8 +406,8 @@ async fn a_temporary_password_must_be_replaced_before_any_other_page() {
     let app = spawn_app().await;
     app.add_admin("root").await;
     let victim = app.add_user("victim").await;
-    let old_browser = browser_of(&app, "victim").await;
-    let root = browser_of(&app, "root").await;
+    let old_browser = signed_in(&app, "victim").await;
+    let root = signed_in(&app, "root").await;
     let temporary = "temporary passphrase 42";
     let response =
         call::<SetTemporaryPassword>(&app, &root, &[("username", "victim"), ("password", "short")]).await;
@@ -505,7 +495,7 @@ async fn a_cross_site_form_cannot_make_an_administrator_act() {
     let app = spawn_app().await;
     app.add_admin("root").await;
     app.add_user("victim").await;
-    let root = browser_of(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let response = root
         .post(format!("{}{}", app.address, ActOnUser::PATH))
         .header("origin", "https://evil.example")

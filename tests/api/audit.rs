@@ -9,7 +9,7 @@ use gatehouse::server::store::{AuditQuery, AuditRow, NewAuditEvent};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, stdout};
+use crate::helpers::{PASSWORD, TestApp, signed_in, spawn_app, stdout};
 
 /// Every event in the store, oldest first.
 async fn events(app: &TestApp) -> Vec<AuditRow> {
@@ -45,15 +45,6 @@ async fn summary(app: &TestApp) -> Vec<(String, String, String, String)> {
 
 fn row(actor: &str, action: &str, target: &str, outcome: &str) -> (String, String, String, String) {
     (actor.into(), action.into(), target.into(), outcome.into())
-}
-
-async fn signed_in_browser(app: &TestApp, username: &str) -> reqwest::Client {
-    let browser = app.other_browser();
-    let response = app
-        .post_form_from::<Login>(&browser, &[("username", username), ("password", PASSWORD)])
-        .await;
-    assert_eq!(response.status(), 303);
-    browser
 }
 
 #[tokio::test]
@@ -130,7 +121,7 @@ async fn signing_out_changing_the_password_and_ending_sessions_are_recorded() {
     let app = spawn_app().await;
     app.add_user("johndoe").await;
     app.sign_in("johndoe", PASSWORD, None).await;
-    let other = signed_in_browser(&app, "johndoe").await;
+    let other = signed_in(&app, "johndoe").await;
     app.call::<RevokeOtherSessions>(&[]).await;
     app.call::<gatehouse::api::ChangePassword>(&[
         ("current_password", "wrong"),
@@ -157,7 +148,7 @@ async fn every_administrator_action_is_recorded_with_the_administrator_and_the_a
     app.add_admin("root").await;
     app.add_user("victim").await;
     app.add_admin("second").await;
-    let root = signed_in_browser(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     for (action, confirm) in [
         ("disable", ""),
         ("disable", ""),
@@ -266,7 +257,7 @@ async fn administrators_filter_the_log_by_user_action_and_day() {
     app.clock.advance(Duration::from_secs(3 * 24 * 60 * 60));
     app.add_user("bob").await;
     app.sign_in("bob", PASSWORD, None).await;
-    let root = signed_in_browser(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let list = |form: Vec<(&'static str, String)>| {
         let request = app.call_from(&root, ListAudit::PATH).form(&form);
         async move {
@@ -311,7 +302,7 @@ async fn administrators_filter_the_log_by_user_action_and_day() {
         .unwrap();
     assert_eq!(bad_date.status(), 400);
 
-    let alice = signed_in_browser(&app, "alice").await;
+    let alice = signed_in(&app, "alice").await;
     assert_eq!(
         app.call_from(&alice, ListAudit::PATH)
             .form(&[("user", "")])
@@ -359,7 +350,7 @@ async fn the_log_pages_newest_first_without_repeating_an_event() {
         app.state.store.record_audit_event(&event).await.unwrap();
         app.clock.advance(Duration::from_secs(60));
     }
-    let root = signed_in_browser(&app, "root").await;
+    let root = signed_in(&app, "root").await;
     let mut seen = Vec::new();
     let mut before = String::new();
     loop {
