@@ -80,6 +80,26 @@ test('page scripts cannot see the token: the cookie is HttpOnly', async ({ page,
   expect(cookie?.path).toBe('/');
 });
 
+test('a sign-in sent before the page\'s code has loaded lands on the page it was for', async ({ page }) => {
+  const user = createUser();
+  // The bundle arrives only after the click (a slow network): the form posts as a plain form,
+  // and the code then loads, and hydrates, while that post is under way.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  const login = new LoginPage(page);
+  await login.goto('/profile');
+
+  await login.signIn(user);
+  release();
+
+  await expect(page).toHaveURL('/profile');
+  await expect(page.getByText(user.username, { exact: true })).toBeVisible();
+});
+
 test.describe('with JavaScript disabled', () => {
   test.use({ javaScriptEnabled: false });
 
