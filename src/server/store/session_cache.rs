@@ -285,8 +285,10 @@ impl ChangeCounter {
     /// The counter in the shared mapping.
     fn counter(&self) -> &AtomicU64 {
         // SAFETY: the mapping is eight bytes long and starts on a page boundary (aligned for a
-        // u64); it lives as long as `self`, which the reference borrows. Every process reaches
-        // the bytes only through this atomic, so no access to them is torn.
+        // u64); it lives as long as `self`, which the reference borrows. Processes of this
+        // version reach the bytes only through this atomic, so none of their accesses is torn
+        // (an earlier version's locked `pread` and `pwrite`, during an upgrade, could read a
+        // torn value at worst: one that differs, which only empties a cache).
         unsafe { AtomicU64::from_ptr(self.map.as_mut_ptr().cast::<u64>()) }
     }
 
