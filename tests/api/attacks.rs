@@ -97,31 +97,20 @@ async fn two_hundred_concurrent_wrong_passwords_over_two_instances_reach_the_che
 const COSTLY_HASH: &str =
     "$argon2id$v=19$m=19456,t=1000,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// Waits until `condition` holds, for 30 s at most.
-async fn until(condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !condition() {
-        assert!(Instant::now() < deadline, "the condition never held");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// Polls `future` until it is done (its output) or `queued` holds (`None`), for 30 s at most.
+/// Drives `future` until it is done (its output) or, right after one of its steps, `queued`
+/// holds (`None`). No timer: between steps the future waits on what it waits on (the store).
 async fn poll_until_queued<F: Future>(
     mut future: Pin<&mut F>,
     queued: impl Fn() -> bool,
 ) -> Option<F::Output> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Poll::Ready(output) = futures::poll!(future.as_mut()) {
-            return Some(output);
-        }
-        if queued() {
-            return None;
-        }
-        assert!(Instant::now() < deadline, "never queued");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    let steps = std::future::poll_fn(|context| match future.as_mut().poll(context) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending if queued() => Poll::Ready(None),
+        Poll::Pending => Poll::Pending,
+    });
+    tokio::time::timeout(Duration::from_secs(30), steps)
+        .await
+        .expect("neither done nor queued within 30 s")
 }
 
 #[tokio::test]
@@ -137,17 +126,19 @@ async fn a_sign_in_given_up_before_its_password_was_checked_is_not_counted() {
     for _ in 0..4 {
         assert!(matches!(guess().await.unwrap(), Verdict::Refused));
     }
-    // Every argon2 thread busy for seconds.
-    let passwords = app.state.passwords.clone();
+    // Every argon2 thread busy for seconds: one costly check each, queued by its first poll
+    // (there is nothing to wait for before it) and kept alive to the end of the test.
+    let passwords = &app.state.passwords;
     let threads = std::thread::available_parallelism().unwrap().get();
-    for _ in 0..threads {
-        let passwords = passwords.clone();
-        tokio::spawn(async move {
-            let costly = PasswordHash::from_stored(COSTLY_HASH.to_owned());
-            passwords.verify(&SecretString::from("x"), Some(&costly)).await
-        });
+    let costly = PasswordHash::from_stored(COSTLY_HASH.to_owned());
+    let secret = SecretString::from("x");
+    let mut holders: Vec<_> = (0..threads)
+        .map(|_| Box::pin(passwords.verify(&secret, Some(&costly))))
+        .collect();
+    for holder in &mut holders {
+        assert!(futures::poll!(holder.as_mut()).is_pending());
     }
-    until(|| passwords.pending() == threads).await;
+    assert_eq!(passwords.pending(), threads);
 
     // A fifth guess waits for a thread, and its client leaves (a closed tab, a proxy's timeout).
     {
@@ -159,8 +150,9 @@ async fn a_sign_in_given_up_before_its_password_was_checked_is_not_counted() {
     // Had it counted, the account would now wait for a second (the clock stands still), and a
     // sixth guess would be throttled; it is let through to the check instead. The fifth is
     // taken back on a task of its own: until then a guess may be throttled (which counts
-    // nothing), and is made again. The withdrawn job keeps its place in the queue until a
-    // thread passes over it: the sixth is queued when two wait.
+    // nothing; its store transaction lets that task run), and is made again. The withdrawn job
+    // keeps its place in the queue until a thread passes over it: the sixth is queued when two
+    // wait.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let next = pin!(guess());
@@ -168,11 +160,11 @@ async fn a_sign_in_given_up_before_its_password_was_checked_is_not_counted() {
             None => break,
             Some(Ok(Verdict::Throttled(_))) => {
                 assert!(Instant::now() < deadline, "the given-up guess stayed counted");
-                tokio::time::sleep(Duration::from_millis(1)).await;
             }
             Some(other) => panic!("a guess cannot be checked while the threads are busy: {other:?}"),
         }
     }
+    drop(holders);
 }
 
 #[tokio::test]
