@@ -146,17 +146,20 @@ async fn a_sign_in_given_up_before_its_password_was_checked_is_not_counted() {
         let done = poll_until_queued(given_up, || passwords.pending() == threads + 1).await;
         assert!(done.is_none(), "the guess waits behind the busy threads");
     }
+    assert_eq!(
+        passwords.pending(),
+        threads,
+        "the given-up guess gave its place in the queue back"
+    );
 
     // Had it counted, the account would now wait for a second (the clock stands still), and a
     // sixth guess would be throttled; it is let through to the check instead. The fifth is
     // taken back on a task of its own: until then a guess may be throttled (which counts
-    // nothing; its store transaction lets that task run), and is made again. The withdrawn job
-    // keeps its place in the queue until a thread passes over it: the sixth is queued when two
-    // wait.
+    // nothing; its store transaction lets that task run), and is made again.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let next = pin!(guess());
-        match poll_until_queued(next, || passwords.pending() == threads + 2).await {
+        match poll_until_queued(next, || passwords.pending() == threads + 1).await {
             None => break,
             Some(Ok(Verdict::Throttled(_))) => {
                 assert!(Instant::now() < deadline, "the given-up guess stayed counted");

@@ -311,8 +311,7 @@ struct Argon2Pool {
 #[error("too many passwords are being checked at once")]
 pub struct Saturated;
 
-/// One counted place in the queue, given back when dropped: when the job is done, when it
-/// panics, or when it is never queued.
+/// One counted place in the queue, given back when dropped.
 struct PendingSlot(Arc<AtomicUsize>);
 
 impl Drop for PendingSlot {
@@ -351,12 +350,35 @@ impl Ticket {
     }
 }
 
-/// Withdraws a job whose caller stopped waiting for it (a no-op once it started).
-struct WithdrawOnDrop(Ticket);
+/// A queued job's counted place, held by its caller until a thread takes the job up. Dropped
+/// first (the caller stopped waiting, or the job could not be queued), it withdraws the job and
+/// gives the place back at once, so the count (the 503 decision, the queue metric) holds only
+/// work that will run; the thread that comes to the job later passes over it. Once a thread has
+/// taken the job up, the place is the thread's, given back when the work ends.
+struct QueuedPlace {
+    ticket: Ticket,
+    pending: Arc<AtomicUsize>,
+}
 
-impl Drop for WithdrawOnDrop {
+impl QueuedPlace {
+    /// Counts a place for the job of `ticket`, or `None` (nothing counted, the job withdrawn)
+    /// when `max` are taken.
+    fn take(pending: &Arc<AtomicUsize>, max: usize, ticket: Ticket) -> Option<Self> {
+        let place = Self {
+            ticket,
+            pending: Arc::clone(pending),
+        };
+        // Over the limit, dropping the place withdraws the job and takes the count back.
+        (pending.fetch_add(1, Ordering::SeqCst) < max).then_some(place)
+    }
+}
+
+impl Drop for QueuedPlace {
     fn drop(&mut self) {
-        self.0.withdraw();
+        // Once started, the place is the thread's, and its `PendingSlot` gives it back.
+        if self.ticket.withdraw() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -398,7 +420,8 @@ impl Argon2Pool {
     }
 
     /// Runs `work` on an argon2 thread and waits for its result. Dropped before a thread took
-    /// the job up, the job is withdrawn and never runs: a client that gave up costs no hashing.
+    /// the job up, the job is withdrawn and never runs (a client that gave up costs no hashing),
+    /// and its place in the queue is given back at once.
     ///
     /// # Errors
     /// [`Saturated`] when the queue is full; the threads have stopped; `work` failed.
@@ -407,16 +430,19 @@ impl Argon2Pool {
         ticket: Ticket,
         work: impl FnOnce(&mut Vec<Block>) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _withdraw_if_dropped = WithdrawOnDrop(ticket.clone());
-        let slot = PendingSlot(Arc::clone(&self.pending));
-        if self.pending.fetch_add(1, Ordering::SeqCst) >= self.max_pending {
+        let Some(_place) = QueuedPlace::take(&self.pending, self.max_pending, ticket.clone()) else {
             return Err(Saturated.into());
-        }
+        };
+        let pending = Arc::clone(&self.pending);
         let (reply, result) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             if !ticket.start() {
+                // Withdrawn: its caller gave the place back.
                 return;
             }
+            // The caller's `QueuedPlace` left this place to the thread; given back when the work
+            // ends, or if it panics.
+            let slot = PendingSlot(pending);
             let outcome = work(memory);
             drop(slot);
             let _ = reply.send(outcome);
@@ -484,8 +510,14 @@ mod tests {
             }));
             // The first poll queues the job; leaving the block gives up on it.
             assert!(futures::poll!(waiting.as_mut()).is_pending());
+            assert_eq!(passwords.pending(), 2);
         }
         assert!(ticket.withdraw(), "given up while queued: withdrawn");
+        assert_eq!(
+            passwords.pending(),
+            1,
+            "its place was given back at once: only the held job counts"
+        );
 
         release.send(()).unwrap();
         holder.await.unwrap().unwrap();
@@ -494,7 +526,11 @@ mod tests {
         pool.run(later.clone(), |_| Ok(())).await.unwrap();
         assert!(!ran.load(Ordering::SeqCst), "the withdrawn job never ran");
         assert!(!later.withdraw(), "a job that ran cannot be withdrawn");
-        assert_eq!(passwords.pending(), 0, "its place in the queue was given back");
+        assert_eq!(
+            passwords.pending(),
+            0,
+            "passed over, the withdrawn job gave nothing back twice"
+        );
     }
 
     #[tokio::test]
