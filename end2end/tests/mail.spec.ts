@@ -89,3 +89,45 @@ test('a new address on the profile takes effect once its mailed link is followed
   await expect(section.getByText(fresh)).toBeVisible();
   await expect(section.getByText('Confirmed', { exact: true })).toBeVisible();
 });
+
+// The pages a mailed link opens send no Referer (their address holds the link's token), so the
+// browser posts their forms with `Origin: null`. Without JavaScript, or clicked before the page
+// has hydrated, those forms are plain posts, and the server must still take them as the site's.
+test.describe('with JavaScript disabled', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('signing up and confirming the mailed link are plain form posts', async ({ page }) => {
+    const address = newAddress('signup-nojs');
+    const user = newName();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('E-mail address').fill(address);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByRole('status')).toContainText('Check your mail');
+
+    const [mail] = await waitForMail(address);
+    await page.goto(linkIn(mail));
+    await page.getByRole('button', { name: 'Confirm and create my account' }).click();
+    await expect(page).toHaveURL('/login?reason=signed_up');
+    await expect(new LoginPage(page).notice()).toContainText('Your account is ready');
+  });
+
+  test('a password is reset through the mailed link with plain form posts', async ({ page }) => {
+    const address = newAddress('forgot-nojs');
+    createUserWithEmail(address);
+    await page.goto('/forgot-password');
+    await page.getByLabel('Username or e-mail address').fill(address);
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await expect(page.getByRole('status')).toContainText('If an account matches, we sent a link');
+
+    const [mail] = await waitForMail(address);
+    await page.goto(linkIn(mail));
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect(page).toHaveURL('/login?reason=password_reset');
+    await expect(new LoginPage(page).notice()).toContainText('Your password was changed');
+  });
+});

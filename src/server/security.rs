@@ -77,12 +77,20 @@ pub fn add_security_headers(https: bool, mut response: Response) -> Response {
     response
 }
 
+/// How an `Origin` header names an opaque origin.
+const OPAQUE_ORIGIN: &str = "null";
+
 /// Middleware: a state-changing request to the site (a server function, a form post) must come
 /// from a page of the site itself. SameSite=Lax cookies already keep most cross-site posts
 /// unauthenticated; this also covers the login form (login CSRF) and browsers or proxies that
 /// mishandle SameSite. Evidence, in order: `Origin`, `Sec-Fetch-Site`, `Referer`; a request
 /// with none of them is refused. `POST /token` and the Bearer API carry no cookies and are
 /// not checked.
+///
+/// `Origin: null` (an opaque origin) is no evidence either way: browsers send it for a form
+/// posted from a page that sends no `Referer` (the mailed-link pages, so that their token never
+/// leaves them), and from sandboxed frames. `Sec-Fetch-Site`, which no page can set, tells the
+/// two apart: `same-origin` for the first, `cross-site` for a frame on another site.
 pub async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || request.uri().path() == "/token" {
@@ -95,7 +103,7 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
             .get(name)
             .and_then(|value: &HeaderValue| value.to_str().ok())
     };
-    let verdict = if let Some(sent) = text(header::ORIGIN) {
+    let verdict = if let Some(sent) = text(header::ORIGIN).filter(|sent| *sent != OPAQUE_ORIGIN) {
         Some((sent == origin, sent.to_owned()))
     } else if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
         Some((site == "same-origin", format!("a {site} page")))

@@ -122,6 +122,12 @@ async fn state_changing_requests_from_other_origins_or_nowhere_are_refused() {
         ),
         ("a look-alike referer", vec![("referer", look_alike.as_str())]),
         ("no evidence at all", vec![]),
+        // An opaque origin says nothing by itself; with it, a sandboxed frame on another site.
+        ("an opaque origin alone", vec![("origin", "null")]),
+        (
+            "an opaque origin from another site",
+            vec![("origin", "null"), ("sec-fetch-site", "cross-site")],
+        ),
     ];
     for (case, headers) in attempts {
         let mut request = app
@@ -146,6 +152,23 @@ async fn state_changing_requests_from_other_origins_or_nowhere_are_refused() {
         .await
         .unwrap();
     assert_eq!(same_site.status(), 303, "a Referer from the site is enough");
+    // A form on a page of the site that sends no Referer (the mailed-link pages): the browser
+    // says `Origin: null`, and that it comes from the same origin.
+    let no_referrer_page = app
+        .other_browser()
+        .post(&url)
+        .header("accept", "text/html")
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        no_referrer_page.status(),
+        303,
+        "a same-origin page with an opaque origin"
+    );
 }
 
 #[tokio::test]
