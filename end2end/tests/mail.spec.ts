@@ -1,6 +1,6 @@
 // What mail unlocks, through real SMTP to the sink: a forgotten password reset from the login
 // page, a used link saying so, sign-up confirmed by mail, and an address change on the profile.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { DashboardPage, LoginPage, signInAs } from './fixtures/pages';
 import { linkIn, newAddress, waitForMail } from './fixtures/mailbox';
 import { PASSWORD, createUserWithEmail, newName } from './fixtures/users';
@@ -46,12 +46,7 @@ test('signing up creates the account once the mailed link is followed', async ({
   await new LoginPage(page).goto();
   await page.getByRole('link', { name: 'Create an account' }).click();
   await expect(page.getByRole('heading', { name: 'Create an account' })).toBeVisible();
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('E-mail address').fill(address);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Repeat the password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('status')).toContainText('Check your mail');
+  await askForAnAccount(page, user.username, address);
 
   const [mail] = await waitForMail(address);
   await page.goto(linkIn(mail));
@@ -100,12 +95,7 @@ test.describe('with JavaScript disabled', () => {
     const address = newAddress('signup-nojs');
     const user = newName();
     await page.goto('/signup');
-    await page.getByLabel('Username').fill(user.username);
-    await page.getByLabel('E-mail address').fill(address);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByLabel('Repeat the password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await expect(page.getByRole('status')).toContainText('Check your mail');
+    await askForAnAccount(page, user.username, address);
 
     const [mail] = await waitForMail(address);
     await page.goto(linkIn(mail));
@@ -131,3 +121,13 @@ test.describe('with JavaScript disabled', () => {
     await expect(new LoginPage(page).notice()).toContainText('Your password was changed');
   });
 });
+
+/** Fills in the sign-up form on the page and sends it; the page then says that a mail went out. */
+async function askForAnAccount(page: Page, username: string, address: string) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('E-mail address').fill(address);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Repeat the password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('status')).toContainText('Check your mail');
+}
