@@ -91,8 +91,8 @@ smtp-sink: test-tools
 
 # --precompress writes a brotli and a gzip copy of every static file (the wasm bundle shrinks to
 # about a third on the wire); the server sends the one the browser accepts. --split cuts the
-# pages marked in src/pages/lazy.rs out of the bundle, to be loaded when first shown (required:
-# without it the bundle does not link).
+# islands marked `#[island(lazy)]` out of the bundle, each loaded by the first page that shows it
+# (required: without it the bundle does not link).
 # cargo-leptos writes its gzip copies at a fast, low level (the wasm bundle: 368 KB); browsers that
 # do not take brotli (Chrome over plain http://, for one) get the `gzip -9` copies instead (314 KB).
 build:

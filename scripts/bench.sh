@@ -105,7 +105,7 @@ echo "==> bench: targets (ratios of requests per second, Gatehouse over the ceil
   below "login flood: POST /token p50 (503 when full)" "$(field "$OUT/flood-logins.txt" p50_ms)" 1000 ms
   below "login flood: server peak RSS" "$((peak_kb / 1024))" 128 MB
   # What the sign-in page makes a browser download: the shared wasm, its JavaScript and the loader
-  # of the pages split out of it (src/pages/lazy.rs); another page adds its own chunks.
+  # of the islands split out of it (`#[island(lazy)]`); another page adds its islands' chunks.
   for encoding in br gz; do
     bytes=$(( $(size "$pkg/gatehouse.wasm.$encoding") + $(size "$pkg/gatehouse.js.$encoding") \
       + $(size "$pkg/__wasm_split.______________________.js.$encoding") ))

@@ -1,18 +1,25 @@
 //! The HTML shell, the root `<App/>` component and its router. Who may see each route is in
 //! [`crate::routes`]; a test fails when the two disagree.
 //!
-//! The server renders `shell()` for every page; the browser bundle hydrates `<App/>` inside it.
+//! The server renders `shell()` and `<App/>` for every page; the browser never renders a page.
+//! It brings the page's islands to life (`#[island]` components: the forms and the sections that
+//! change in place), each from the props the server wrote beside it. Every link is a page load.
 
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
+    SsrMode,
     components::{Redirect, Route, Router, Routes},
     path,
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{dashboard::DashboardPage, lazy, login::LoginPage, not_found::NotFound};
+use crate::pages::{
+    admin_audit::AdminAuditPage, admin_user::AdminUserPage, admin_users::AdminUsersPage, dashboard::DashboardPage,
+    forgot_password::ForgotPasswordPage, login::LoginPage, not_found::NotFound, password::PasswordPage,
+    profile::ProfilePage, reset_password::ResetPasswordPage, second_step::SecondStepPage, setup::SetupPage,
+    signup::SignupPage, verify_email::VerifyEmailPage,
+};
 
 /// The whole HTML document the server sends: head, hydration scripts and the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -28,7 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // Named by the bundle's version (server/bundle.rs), so browsers may keep it.
                 <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
-                <HydrationScripts options/>
+                // Islands mode: the script runs the islands of this page (`hydration.rs`).
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -49,25 +57,24 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    // The server answers `/` with a redirect before rendering; this route covers
-                    // in-app navigation, and the dashboard sends visitors on to the login page.
+                    // The server answers `/` with a redirect before rendering; this route is the
+                    // fallback should it ever render.
                     <Route path=path!("") view=|| view! { <Redirect path="/dashboard"/> }/>
                     // Async: the server sends each page whole, once its data is in, so the pages
                     // read complete without JavaScript (streamed fragments need a script).
-                    // `Lazy`: the browser loads that page's code when it is first shown.
                     <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("login/code") view={Lazy::<lazy::SecondStep>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("login/code") view=SecondStepPage ssr=SsrMode::Async/>
                     <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("profile") view={Lazy::<lazy::Profile>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("setup") view={Lazy::<lazy::Setup>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("forgot-password") view={Lazy::<lazy::ForgotPassword>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("reset-password") view={Lazy::<lazy::ResetPassword>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("verify-email") view={Lazy::<lazy::VerifyEmail>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("signup") view={Lazy::<lazy::Signup>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("password") view={Lazy::<lazy::Password>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("admin/users") view={Lazy::<lazy::AdminUsers>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("admin/users/:username") view={Lazy::<lazy::AdminUser>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("admin/audit") view={Lazy::<lazy::AdminAudit>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("signup") view=SignupPage ssr=SsrMode::Async/>
+                    <Route path=path!("password") view=PasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users/:username") view=AdminUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

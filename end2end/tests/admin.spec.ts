@@ -2,7 +2,7 @@
 // is sent to sign in), a temporary password forcing a change, creating an account, and the
 // audit log showing what this run did.
 import { expect, test, type Page } from '@playwright/test';
-import { DashboardPage, Header, LoginPage, signInAs } from './fixtures/pages';
+import { DashboardPage, Header, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
 import { PASSWORD, createAdmin, createUser, newName, type TestUser } from './fixtures/users';
 
 /** The admin's page of `user`, found through the user table's search. */
@@ -12,6 +12,7 @@ async function openUserPage(page: Page, user: TestUser) {
   await expect(page).toHaveURL(new RegExp(`search=${user.username}`));
   await page.getByRole('link', { name: user.username, exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: user.username })).toBeVisible();
+  await waitForIslands(page);
 }
 
 test('a signed-in non-administrator gets the 403 page with a way home', async ({ page }) => {
@@ -68,6 +69,7 @@ test('a temporary password set by an administrator must be replaced at the next 
   await expect(userPage.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
   await userPage.goto('/dashboard');
   await expect(userPage).toHaveURL('/password');
+  await waitForIslands(userPage);
 
   await userPage.getByLabel('Current password').fill(temporary);
   await userPage.getByLabel('New password', { exact: true }).fill(PASSWORD);
@@ -82,11 +84,14 @@ test('an administrator creates an account, and the audit log shows what happened
   const created = newName();
   await signInAs(page, admin, '/admin/users');
   const form = page.getByRole('region', { name: 'Create an account' });
+  await expect(form).toBeVisible();
+  await waitForIslands(page);
   await form.getByLabel('Username').fill(created.username);
   await form.getByLabel('Full name (optional)').fill(created.fullName);
   await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await form.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { level: 1, name: created.username })).toBeVisible();
+  await waitForIslands(page);
   await page.getByRole('button', { name: 'Make administrator' }).click();
   await expect(page.getByRole('button', { name: 'Revoke administrator rights' })).toBeVisible();
 

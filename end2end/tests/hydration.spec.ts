@@ -1,6 +1,9 @@
-// The app hydrates: the server-rendered page comes alive in the browser without errors.
+// The pages come alive: the server renders every page, and the browser brings its islands (the
+// forms and live sections, src/components/island.rs) to life without errors. Islands past the
+// sign-in page load their code on demand.
 import { expect, test, type Page } from '@playwright/test';
-import { LoginPage, NotFoundPage, isSameDocument, markDocument, watchForErrors } from './fixtures/pages';
+import { DashboardPage, LoginPage, NotFoundPage, isSameDocument, markDocument, signInAs, waitForIslands, watchForErrors } from './fixtures/pages';
+import { createAdmin } from './fixtures/users';
 
 test('the not-found page is served with 404 and hydrates', async ({ page }) => {
   const errors = watchForErrors(page);
@@ -10,25 +13,8 @@ test('the not-found page is served with 404 and hydrates', async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(notFound.heading()).toBeVisible();
   await expect(page).toHaveTitle('Page not found · Gatehouse');
-  // Rendered disabled by the server; only the hydrated bundle enables it.
+  // Rendered disabled by the server; only the hydrated island enables it.
   await notFound.waitUntilHydrated();
-  expect(errors).toEqual([]);
-});
-
-test('after hydration, links navigate inside the app without reloading the page', async ({ page }) => {
-  const errors = watchForErrors(page);
-  const notFound = new NotFoundPage(page);
-  await page.goto('/no/such/page');
-  await notFound.waitUntilHydrated();
-
-  await markDocument(page);
-  await notFound.homeLink().click();
-
-  // Home leads a visitor on to the sign-in page, inside the app.
-  await expect(new LoginPage(page).heading()).toBeVisible();
-  await expect(page).toHaveURL(/\/login\?next=/);
-  await expect(page).toHaveTitle('Sign in · Gatehouse');
-  expect(await isSameDocument(page)).toBe(true);
   expect(errors).toEqual([]);
 });
 
@@ -53,75 +39,99 @@ test('the browser bundle travels compressed', async ({ page }) => {
   await new LoginPage(page).waitUntilHydrated();
 });
 
-// Pages most visits never open are split out of the bundle (src/pages/lazy.rs): the sign-in page
-// does not download them, and each still works once its code has arrived.
-test('a page split out of the bundle is not loaded by the sign-in page and works inside the app', async ({ page }) => {
+test('every page brings its islands to life without errors', async ({ page }) => {
   const errors = watchForErrors(page);
-  const wasm: string[] = [];
+  const admin = createAdmin();
+  const pages: Array<[string, string]> = [
+    ['/forgot-password', 'Forgot your password?'],
+    ['/signup', 'Create an account'],
+    ['/login', 'Sign in'],
+  ];
+  for (const [path, heading] of pages) {
+    await openAndWaitForIslands(page, path, heading);
+  }
+
+  await signInAs(page, admin);
+  await expect(new DashboardPage(page).greeting(admin)).toBeVisible();
+  const signedIn: Array<[string, string]> = [
+    ['/dashboard', `Welcome, ${admin.fullName}`],
+    ['/profile', 'Your profile'],
+    ['/password', 'Choose a new password'],
+    ['/admin/users', 'Users'],
+    [`/admin/users/${admin.username}`, admin.username],
+    ['/admin/audit', 'Audit log'],
+  ];
+  for (const [path, heading] of signedIn) {
+    await openAndWaitForIslands(page, path, heading);
+  }
+  expect(errors).toEqual([]);
+});
+
+async function openAndWaitForIslands(page: Page, path: string, heading: string) {
+  await page.goto(path);
+  await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+  await waitForIslands(page);
+}
+
+/** The WebAssembly chunks other than the bundle a page fetches: the code of its lazy islands. */
+function islandChunks(page: Page): string[] {
+  const chunks: string[] = [];
   page.on('request', (request) => {
-    if (request.url().endsWith('.wasm')) wasm.push(request.url());
+    if (isIslandChunk(request.url())) chunks.push(request.url());
   });
+  return chunks;
+}
+
+function isIslandChunk(url: string): boolean {
+  return url.endsWith('.wasm') && !url.endsWith('/gatehouse.wasm');
+}
+
+test('the sign-in page loads no island code beyond the bundle; a page with a lazy island loads its code and works in place', async ({ page }) => {
+  const errors = watchForErrors(page);
+  const chunks = islandChunks(page);
   const login = new LoginPage(page);
   await login.goto();
   await login.waitUntilHydrated();
-  expect(wasm.filter((url) => url.includes('forgot_password'))).toEqual([]);
+  expect(chunks).toEqual([]);
+
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
+  await waitForIslands(page);
+  expect(chunks).not.toEqual([]);
 
   await markDocument(page);
-  await page.getByRole('link', { name: 'Forgot your password?' }).click();
   await askForAResetLink(page);
-
-  // Answered by the hydrated page (a plain form post would have loaded a new document).
+  // Answered by the island (a plain form post would have loaded a new document).
   expect(await isSameDocument(page)).toBe(true);
-  expect(wasm.some((url) => url.includes('forgot_password'))).toBe(true);
   expect(errors).toEqual([]);
 });
 
-test('a page split out of the bundle hydrates when it is the first page opened', async ({ page }) => {
-  const errors = watchForErrors(page);
-  const pageCode = page.waitForResponse((response) => response.url().includes('forgot_password') && response.url().endsWith('.wasm'));
-  await page.goto('/forgot-password');
-  expect((await pageCode).status()).toBe(200);
-  await page.waitForLoadState('networkidle');
+// A person may press a button before its island is alive, for instance while its code is still
+// downloading on a slow connection. The form must still work: it goes as the plain form post it
+// is without JavaScript, and the server's answer says what happened.
+test('a form sent before its island\'s code has arrived still works, as a plain post', async ({ page }) => {
+  const heldRequests: Array<() => void> = [];
+  await page.route(
+    (url) => isIslandChunk(url.href),
+    async (route) => {
+      await new Promise<void>((release) => heldRequests.push(release));
+      // The page that asked may be gone by now: nothing left to answer.
+      await route.continue().catch(() => {});
+    },
+  );
 
+  await page.goto('/forgot-password');
+  await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
   await markDocument(page);
   await askForAResetLink(page);
-  expect(await isSameDocument(page)).toBe(true);
-  expect(errors).toEqual([]);
+
+  expect(await isSameDocument(page), 'a page load: the plain post').toBe(false);
+  await expect(page).toHaveURL('/forgot-password?sent=1');
+  heldRequests.forEach((release) => release());
 });
 
 async function askForAResetLink(page: Page) {
-  await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
   await page.getByLabel('Username or e-mail address').fill('nobody-by-this-name');
   await page.getByRole('button', { name: 'Send me a link' }).click();
   await expect(page.getByRole('status')).toContainText('If an account matches');
 }
-
-// A person may click before the page has hydrated, for instance while a split page's code is
-// still downloading on a slow connection. The link must still lead somewhere: the browser loads
-// the page, as it would without JavaScript (src/hydration.rs).
-test('a link clicked while the page is still hydrating loads the linked page', async ({ page }) => {
-  const errors = watchForErrors(page);
-  const heldRequests: Array<() => void> = [];
-  const pageCodeRequested = new Promise<void>((requested) => {
-    void page.route(
-      (url) => url.pathname.includes('forgot_password'),
-      async (route) => {
-        requested();
-        await new Promise<void>((release) => heldRequests.push(release));
-        // The page that asked may be gone by now: nothing left to answer.
-        await route.continue().catch(() => {});
-      },
-    );
-  });
-
-  await page.goto('/forgot-password');
-  // The bundle is running and the router listens for clicks, but the page cannot hydrate yet.
-  await pageCodeRequested;
-  await page.getByRole('link', { name: 'Back to sign in' }).click();
-
-  await expect(new LoginPage(page).heading()).toBeVisible();
-  await expect(page).toHaveURL('/login');
-  heldRequests.forEach((release) => release());
-  await new LoginPage(page).waitUntilHydrated();
-  expect(errors).toEqual([]);
-});

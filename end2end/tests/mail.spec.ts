@@ -1,7 +1,7 @@
 // What mail unlocks, through real SMTP to the sink: a forgotten password reset from the login
 // page, a used link saying so, sign-up confirmed by mail, and an address change on the profile.
 import { expect, test, type Page } from '@playwright/test';
-import { DashboardPage, LoginPage, signInAs } from './fixtures/pages';
+import { DashboardPage, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
 import { linkIn, newAddress, waitForMail } from './fixtures/mailbox';
 import { PASSWORD, createUserWithEmail, newName } from './fixtures/users';
 
@@ -13,6 +13,7 @@ test('a forgotten password is reset through the mailed link, which then says it 
   await new LoginPage(page).goto();
   await page.getByRole('link', { name: 'Forgot your password?' }).click();
   await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
+  await waitForIslands(page);
   await page.getByLabel('Username or e-mail address').fill(address);
   await page.getByRole('button', { name: 'Send me a link' }).click();
   await expect(page.getByRole('status')).toContainText('If an account matches, we sent a link');
@@ -23,6 +24,7 @@ test('a forgotten password is reset through the mailed link, which then says it 
   await page.goto(link);
   await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
   await expect(page.getByText(user.username)).toBeVisible();
+  await waitForIslands(page);
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
@@ -46,11 +48,13 @@ test('signing up creates the account once the mailed link is followed', async ({
   await new LoginPage(page).goto();
   await page.getByRole('link', { name: 'Create an account' }).click();
   await expect(page.getByRole('heading', { name: 'Create an account' })).toBeVisible();
+  await waitForIslands(page);
   await askForAnAccount(page, user.username, address);
 
   const [mail] = await waitForMail(address);
   await page.goto(linkIn(mail));
   await expect(page.getByText(`Confirm ${address} to create the account ${user.username}.`)).toBeVisible();
+  await waitForIslands(page);
   await page.getByRole('button', { name: 'Confirm and create my account' }).click();
   await expect(page).toHaveURL('/login?reason=signed_up');
   const login = new LoginPage(page);
@@ -68,6 +72,7 @@ test('a new address on the profile takes effect once its mailed link is followed
   const section = page.getByRole('region', { name: 'E-mail address' });
   await expect(section.getByText(old)).toBeVisible();
   await expect(section.getByText('Not confirmed')).toBeVisible();
+  await waitForIslands(page);
 
   await section.getByLabel('New e-mail address').fill(fresh);
   await section.getByLabel('Your password, to confirm').fill(PASSWORD);
@@ -78,6 +83,8 @@ test('a new address on the profile takes effect once its mailed link is followed
 
   const [mail] = await waitForMail(fresh);
   await page.goto(linkIn(mail));
+  await expect(page.getByRole('button', { name: 'Confirm this address' })).toBeVisible();
+  await waitForIslands(page);
   await page.getByRole('button', { name: 'Confirm this address' }).click();
   await expect(page).toHaveURL('/profile?notice=email_verified');
   await expect(section.getByText('Your e-mail address is confirmed.')).toBeVisible();

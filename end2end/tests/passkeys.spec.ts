@@ -2,7 +2,7 @@
 // protocol's WebAuthn domain) standing in for a phone or laptop: add a passkey on the profile,
 // sign out, sign in with it and no username, then remove it.
 import { expect, test, type Page } from '@playwright/test';
-import { DashboardPage, Header, LoginPage, signInAs } from './fixtures/pages';
+import { DashboardPage, Header, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
 import { createUser } from './fixtures/users';
 
 /** A platform authenticator that keeps discoverable credentials and verifies its user (as a
@@ -39,6 +39,7 @@ test('a person adds a passkey, signs in with it without a username, and removes 
   await signInAs(page, user, '/profile');
   const section = page.getByRole('region', { name: 'Passkeys' });
   await expect(section.getByText('You have no passkeys yet.')).toBeVisible();
+  await waitForIslands(page);
 
   await section.getByLabel('Name it, so you know which one it is').fill('laptop');
   await section.getByRole('button', { name: 'Add a passkey' }).click();
@@ -56,14 +57,15 @@ test('a person adds a passkey, signs in with it without a username, and removes 
   await new Header(page).signOutButton().click();
   await expect(new DashboardPage(page).greeting(user)).toBeVisible();
 
-  // From here on the browser has no passkey autofill, as some browsers have none: set before the
-  // profile loads, so that the sign-in page that signing out leads to (in the same document once
-  // the page has hydrated) has none either, and the button does it.
+  // From here on the browser has no passkey autofill, as some browsers have none: set for every
+  // page loaded from now on, the sign-in pages that signing out leads to included, so that the
+  // button does it.
   await withoutPasskeyAutofill(page);
 
   // Renamed (the list says it was used).
   await page.goto('/profile');
   await expect(passkeys.getByText(/last used/)).toBeVisible();
+  await waitForIslands(page);
   await section.getByText('Rename laptop').click();
   await section.getByLabel('New name').fill('work laptop');
   await section.getByRole('button', { name: 'Save name' }).click();
@@ -79,6 +81,8 @@ test('a person adds a passkey, signs in with it without a username, and removes 
 
   // Removed (the sign-in is recent): the authenticator still holds it, but the site refuses it.
   await page.goto('/profile');
+  await expect(passkeys.getByText('work laptop', { exact: true })).toBeVisible();
+  await waitForIslands(page);
   await section.getByRole('button', { name: 'Remove work laptop' }).click();
   await expect(section.getByText('You have no passkeys yet.')).toBeVisible();
   await new Header(page).signOutButton().click();

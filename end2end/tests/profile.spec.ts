@@ -1,6 +1,6 @@
 // The profile page: account details and the password change.
 import { expect, test } from '@playwright/test';
-import { DashboardPage, LoginPage, signInAs } from './fixtures/pages';
+import { DashboardPage, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
 import { PASSWORD, createUser } from './fixtures/users';
 
 test('a user changes their password and signs in with the new one', async ({ page }) => {
@@ -8,6 +8,7 @@ test('a user changes their password and signs in with the new one', async ({ pag
   await signInAs(page, user, '/profile');
   await expect(page.getByRole('heading', { name: 'Your profile' })).toBeVisible();
   await expect(page.getByText(user.fullName, { exact: true }).first()).toBeVisible();
+  await waitForIslands(page);
 
   await page.getByLabel('Current password', { exact: true }).fill('not my password');
   await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase');

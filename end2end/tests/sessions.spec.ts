@@ -1,6 +1,6 @@
 // Sessions outlive their short access tokens, and can be ended from another browser.
 import { expect, test } from '@playwright/test';
-import { DashboardPage, Header, LoginPage, signInAs } from './fixtures/pages';
+import { DashboardPage, Header, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
 import { createUser } from './fixtures/users';
 
 test('a session survives access-token expiry while the user clicks around', async ({ page }) => {
@@ -33,6 +33,7 @@ test('the sessions list signs out another browser', async ({ page, browser }) =>
   const sessions = page.getByRole('list', { name: 'Sessions' });
   await expect(sessions.getByRole('listitem')).toHaveCount(2);
   await expect(sessions.getByText('This device')).toHaveCount(1);
+  await waitForIslands(page);
   await page.getByRole('button', { name: /^Sign out Chrome/ }).click();
   await expect(sessions.getByRole('listitem')).toHaveCount(1);
 

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { waitForIslands } from './fixtures/pages';
 import { PASSWORD } from './fixtures/users';
 
 const projectRoot = path.join(__dirname, '..', '..');
@@ -35,6 +36,7 @@ test('the setup link of a fresh store creates the first administrator and signs 
   try {
     await page.goto(link);
     await expect(page.getByRole('heading', { name: 'Set up Gatehouse' })).toBeVisible();
+    await waitForIslands(page);
     await page.getByLabel('Username').fill('first-admin');
     await page.getByLabel('Full name (optional)').fill('First Admin');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);

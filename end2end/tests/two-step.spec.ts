@@ -2,7 +2,7 @@
 // (the key read off the page, the codes computed as the app would), then signing in with a
 // code, then with a recovery code.
 import { expect, test } from '@playwright/test';
-import { DashboardPage, Header, LoginPage, signInAs } from './fixtures/pages';
+import { DashboardPage, Header, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
 import { totp } from './fixtures/totp';
 import { PASSWORD, createUser } from './fixtures/users';
 
@@ -11,6 +11,7 @@ test('a person turns on two-step sign-in, then signs in with a code and with a r
   await signInAs(page, user, '/profile');
   const section = page.getByRole('region', { name: 'Two-step sign-in' });
   await expect(section.getByText('Off', { exact: true })).toBeVisible();
+  await waitForIslands(page);
 
   await section.getByLabel('Your password, to confirm').fill(PASSWORD);
   await section.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
@@ -37,6 +38,7 @@ test('a person turns on two-step sign-in, then signs in with a code and with a r
   await login.signIn(user);
   await expect(page).toHaveURL(/\/login\/code$/);
   await expect(page.getByRole('heading', { name: 'Two-step sign-in' })).toBeVisible();
+  await waitForIslands(page);
   // The code that turned it on is spent; the app's next code is good (one step ahead is allowed).
   await page.getByLabel('Enter the 6-digit code').fill(totp(secret, Date.now() + 30_000));
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -48,6 +50,8 @@ test('a person turns on two-step sign-in, then signs in with a code and with a r
   await login.waitUntilHydrated();
   await login.signIn(user);
   await expect(page).toHaveURL(/\/login\/code$/);
+  await expect(page.getByRole('heading', { name: 'Two-step sign-in' })).toBeVisible();
+  await waitForIslands(page);
   await page.getByRole('button', { name: 'Lost your phone? Use a recovery code' }).click();
   await page.getByLabel('Enter one of your recovery codes').fill(recoveryCodes[0]);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -59,6 +63,8 @@ test('a person turns two-step sign-in off with their password, and the password 
   const user = createUser();
   await signInAs(page, user, '/profile');
   const section = page.getByRole('region', { name: 'Two-step sign-in' });
+  await expect(section.getByText('Off', { exact: true })).toBeVisible();
+  await waitForIslands(page);
   await section.getByLabel('Your password, to confirm').fill(PASSWORD);
   await section.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
   const secret = (await section.locator('#totp-secret').textContent()) ?? '';

@@ -5,10 +5,13 @@ use leptos::html::Form;
 use leptos::prelude::*;
 
 use crate::api::ChangePassword;
+use crate::components::island::count_when_alive;
 
-/// Change the password, with the current one; ends the user's other sessions.
-#[component]
+/// Change the password, with the current one; ends the user's other sessions. An island,
+/// loaded on demand.
+#[island(lazy)]
 pub fn ChangePasswordForm() -> impl IntoView {
+    count_when_alive();
     let action = ServerAction::<ChangePassword>::new();
     let form = NodeRef::<Form>::new();
     let pending = action.pending();

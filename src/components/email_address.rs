@@ -4,18 +4,19 @@
 
 use leptos::html::Form;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
-use crate::api::{ChangeEmail, ResendVerification, UserSummary};
+use crate::api::{ChangeEmail, ResendVerification};
+use crate::components::island::count_when_alive;
 
-/// The signed-in person's address, with its confirmation and its change.
-#[component]
-pub fn EmailAddress(user: UserSummary) -> impl IntoView {
+/// The signed-in person's address (`email`, `verified` once confirmed), with its confirmation
+/// and its change; `just_verified` after following the confirmation link. An island, loaded on
+/// demand.
+#[island(lazy)]
+pub fn EmailAddress(email: Option<String>, verified: bool, just_verified: bool) -> impl IntoView {
+    count_when_alive();
     let resend = ServerAction::<ResendVerification>::new();
     let change = ServerAction::<ChangeEmail>::new();
     let form = NodeRef::<Form>::new();
-    let query = use_query_map();
-    let just_verified = move || query.read().get("notice").as_deref() == Some("email_verified");
     // The password must not linger in the field once the request went out.
     Effect::new(move || {
         if matches!(change.value().get(), Some(Ok(_)))
@@ -24,22 +25,21 @@ pub fn EmailAddress(user: UserSummary) -> impl IntoView {
             form.reset();
         }
     });
-    let current = user.email.clone();
-    let status = match (&user.email, user.email_verified) {
+    let unconfirmed = email.is_some() && !verified;
+    let status = match (&email, verified) {
         (None, _) => view! { <span class="hint">"No address yet"</span> }.into_any(),
         (Some(_), true) => view! { <span class="badge outcome-success">"Confirmed"</span> }.into_any(),
         (Some(_), false) => view! { <span class="badge outcome-throttled">"Not confirmed"</span> }.into_any(),
     };
-    let unconfirmed = user.email.is_some() && !user.email_verified;
 
     view! {
         <section class="card" aria-labelledby="email-heading">
             <h2 id="email-heading">"E-mail address"</h2>
-            <Show when=just_verified>
+            {just_verified.then(|| view! {
                 <p class="notice success" role="status">"Your e-mail address is confirmed."</p>
-            </Show>
+            })}
             <p class="email-status">
-                <strong>{current.clone().unwrap_or_else(|| "—".to_owned())}</strong>" " {status}
+                <strong>{email.clone().unwrap_or_else(|| "—".to_owned())}</strong>" " {status}
             </p>
             {unconfirmed.then(|| view! {
                 <ActionForm action=resend attr:class="inline-form">
@@ -67,7 +67,7 @@ pub fn EmailAddress(user: UserSummary) -> impl IntoView {
                 <p class="form-status" aria-live="polite">
                     {move || match change.value().get() {
                         Some(Ok(new)) => {
-                            let kept = current.clone().map_or_else(String::new, |old| format!(" Until then your address stays {old}."));
+                            let kept = email.clone().map_or_else(String::new, |old| format!(" Until then your address stays {old}."));
                             view! { <span class="success">{format!("We sent a link to {new}: follow it to confirm the new address.{kept}")}</span> }.into_any()
                         }
                         Some(Err(error)) => view! { <span class="form-error">{error.to_string()}</span> }.into_any(),

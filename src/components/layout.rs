@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::api::Logout;
 use crate::components::session::Session;
 use crate::routes::navigation;
 
@@ -11,11 +12,13 @@ use crate::routes::navigation;
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let session = Session::provide();
+    // A plain form post: the server ends the session and answers with the sign-in page.
+    let logout = ServerAction::<Logout>::new();
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">"Gatehouse"</A>
             <nav class="account" aria-label="Account">
-                <Transition fallback=|| ()>
+                <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match session.user.await {
                             Ok(Some(user)) => view! {
@@ -23,14 +26,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     .map(|(path, name)| view! { <A href=path>{name}</A> })
                                     .collect_view()}
                                 <A href="/profile" attr:class="who">{user.display_name().to_owned()}</A>
-                                <ActionForm action=session.logout attr:class="sign-out">
+                                <ActionForm action=logout attr:class="sign-out">
                                     <button type="submit" class="button secondary small">"Sign out"</button>
                                 </ActionForm>
                             }.into_any(),
                             _ => view! { <A href="/login">"Sign in"</A> }.into_any(),
                         }
                     })}
-                </Transition>
+                </Suspense>
             </nav>
         </header>
         <main class="page">{children()}</main>

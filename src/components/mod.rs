@@ -3,6 +3,7 @@
 pub mod change_password;
 pub mod email_address;
 pub mod forbidden;
+pub mod island;
 pub mod layout;
 pub mod link_page;
 pub mod passkeys;

@@ -8,6 +8,7 @@ use crate::api::{
     passkeys_offered,
 };
 use crate::components::failure;
+use crate::components::island::{browser_action, count_when_alive};
 use crate::components::webauthn::{create_passkey, passkeys_supported};
 use crate::error::Problem;
 
@@ -23,10 +24,11 @@ async fn add_passkey(name: String) -> Result<(), String> {
         .map_err(|error| error.to_string())
 }
 
-/// The signed-in person's passkeys.
-#[component]
+/// The signed-in person's passkeys. An island, loaded on demand.
+#[island(lazy)]
 pub fn Passkeys() -> impl IntoView {
-    let add = Action::new_unsync(|name: &String| add_passkey(name.clone()));
+    count_when_alive();
+    let add = browser_action(|name: &String| add_passkey(name.clone()));
     let rename = ServerAction::<RenamePasskey>::new();
     let remove = ServerAction::<RemovePasskey>::new();
     let passkeys = Resource::new(

@@ -3,20 +3,22 @@
 //! new ones, and turning it off.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     BeginTwoStep, ConfirmTwoStep, NewRecoveryCodes, TotpEnrolment, TurnOffTwoStep, TwoStepSummary,
     two_step_status,
 };
 use crate::components::failure;
+use crate::components::island::count_when_alive;
 
 /// Fewer unspent recovery codes than this, and the page suggests making new ones.
 const FEW_CODES_LEFT: i64 = 3;
 
-/// The signed-in person's second factor.
-#[component]
-pub fn TwoStepSignIn() -> impl IntoView {
+/// The signed-in person's second factor; `used_recovery_code` after signing in with one. An
+/// island, loaded on demand.
+#[island(lazy)]
+pub fn TwoStepSignIn(used_recovery_code: bool) -> impl IntoView {
+    count_when_alive();
     let begin = ServerAction::<BeginTwoStep>::new();
     let confirm = ServerAction::<ConfirmTwoStep>::new();
     let renew = ServerAction::<NewRecoveryCodes>::new();
@@ -49,8 +51,6 @@ pub fn TwoStepSignIn() -> impl IntoView {
             begin.value().set(None);
         }
     });
-    let query = use_query_map();
-    let used_recovery_code = move || query.read().get("notice").as_deref() == Some("recovery_code_used");
 
     view! {
         <section class="card" aria-labelledby="two-step-heading">
@@ -61,7 +61,7 @@ pub fn TwoStepSignIn() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(summary) => {
-                            let used = used_recovery_code().then_some(summary.recovery_codes_left);
+                            let used = used_recovery_code.then_some(summary.recovery_codes_left);
                             match summary.on_since.clone() {
                                 Some(since) => view! {
                                     <TwoStepOn summary=summary since=since used_recovery_code=used renew=renew turn_off=turn_off/>

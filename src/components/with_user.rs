@@ -1,8 +1,9 @@
 //! Renders a page for the signed-in user, or sends a visitor to the login page, or tells a
 //! non-administrator that an admin page is not for them (the route table decides which).
 //!
-//! This is for the person's experience in the hydrated app (client-side navigation). Security
-//! is decided on the server, which redirects before rendering and refuses the server functions.
+//! The server's guard already redirects before rendering (and refuses the server functions);
+//! this renders the page with the user it admitted, and says the same should a page ever be
+//! rendered for someone the guard did not send away.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;

@@ -84,7 +84,7 @@ fn AuditLog() -> impl IntoView {
             <Form method="get" action="/admin/audit" attr:class="toolbar" attr:role="search">
                 <div class="field grow">
                     <label for="audit-user">"User"</label>
-                    <input id="audit-user" name="user" type="search" placeholder="Username" prop:value=value_of(|f| &f.user)/>
+                    <input id="audit-user" name="user" type="search" placeholder="Username" value=value_of(|f| &f.user)/>
                 </div>
                 <div class="field">
                     <label for="audit-action">"Action"</label>
@@ -99,11 +99,11 @@ fn AuditLog() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="audit-since">"From"</label>
-                    <input id="audit-since" name="since" type="date" prop:value=value_of(|f| &f.since)/>
+                    <input id="audit-since" name="since" type="date" value=value_of(|f| &f.since)/>
                 </div>
                 <div class="field">
                     <label for="audit-until">"To"</label>
-                    <input id="audit-until" name="until" type="date" prop:value=value_of(|f| &f.until)/>
+                    <input id="audit-until" name="until" type="date" value=value_of(|f| &f.until)/>
                 </div>
                 <button type="submit" class="button">"Filter"</button>
             </Form>

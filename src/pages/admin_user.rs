@@ -8,15 +8,21 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{ActOnUser, EditUser, SetTemporaryPassword, UserOverview, user_details};
+use crate::components::island::count_when_alive;
 use crate::components::with_user::WithUser;
 use crate::error::AppError;
 
 /// One account's page.
 #[component]
 pub fn AdminUserPage() -> impl IntoView {
+    // Read once, by the server: the page is never rendered in the browser.
+    let username = use_params_map().with_untracked(|params| params.get("username").unwrap_or_default());
     view! {
         <Title text="User"/>
-        <WithUser page=|_| view! { <ManagedAccount/> }/>
+        <WithUser page=move |_| view! {
+            <p class="breadcrumb"><A href="/admin/users">"← All users"</A></p>
+            <ManagedAccount username=username.clone()/>
+        }/>
     }
 }
 
@@ -28,17 +34,18 @@ fn outcome_line<T>(value: Option<Result<T, AppError>>, done: &'static str) -> im
     })
 }
 
-#[component]
-fn ManagedAccount() -> impl IntoView {
-    let params = use_params_map();
-    let username = move || params.with(|params| params.get("username").unwrap_or_default());
+/// The account named `username`, with every action on it; shown again after each. An island,
+/// loaded on demand.
+#[island(lazy)]
+fn ManagedAccount(username: String) -> impl IntoView {
+    count_when_alive();
     let act = ServerAction::<ActOnUser>::new();
     let edit = ServerAction::<EditUser>::new();
     let reset = ServerAction::<SetTemporaryPassword>::new();
     let details = Resource::new(
         move || {
             (
-                username(),
+                username.clone(),
                 act.version().get(),
                 edit.version().get(),
                 reset.version().get(),
@@ -48,7 +55,6 @@ fn ManagedAccount() -> impl IntoView {
     );
 
     view! {
-        <p class="breadcrumb"><A href="/admin/users">"← All users"</A></p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match details.await {

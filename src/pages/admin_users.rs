@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::location::Url;
 
 use crate::api::{CreateUser, ManagedUser, UserList, list_users};
+use crate::components::island::count_when_alive;
 use crate::components::with_user::WithUser;
 
 /// The user table and the new-account form.
@@ -95,7 +96,7 @@ fn UserTable() -> impl IntoView {
                 <div class="field grow">
                     <label for="search">"Search"</label>
                     <input id="search" name="search" type="search" placeholder="Username, name or e-mail"
-                        prop:value=move || view_of_url.with(|view| view.search.clone())/>
+                        value=move || view_of_url.with(|view| view.search.clone())/>
                 </div>
                 <div class="field">
                     <label for="status">"Show"</label>
@@ -177,9 +178,11 @@ fn UserRows(list: UserList, view: TableView) -> impl IntoView {
     .into_any()
 }
 
-/// Creates an account; on success the app goes to its page.
-#[component]
+/// Creates an account; on success the server's redirect leads to its page. An island, loaded
+/// on demand.
+#[island(lazy)]
 fn CreateUserForm() -> impl IntoView {
+    count_when_alive();
     let action = ServerAction::<CreateUser>::new();
     let form = NodeRef::<FormElement>::new();
     let pending = action.pending();

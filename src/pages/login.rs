@@ -4,9 +4,9 @@
 //! answers 303 to the next page, or back here with the error); hydrated, the same form submits
 //! in the background and shows the error without a page load.
 //!
-//! Hydrated, and where the site and the browser both can, it also offers passkeys: a button that
-//! opens the browser's passkey dialog, and the username field's autofill, which lists the
-//! passkeys this device holds for the site.
+//! Hydrated (the form is an island, in the bundle itself), and where the site and the browser
+//! both can, it also offers passkeys: a button that opens the browser's passkey dialog, and the
+//! username field's autofill, which lists the passkeys this device holds for the site.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +14,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{Login, begin_passkey_sign_in, finish_passkey_sign_in, passkeys_offered, signup_open};
+use crate::components::island::{browser_action, count_when_alive};
 use crate::components::webauthn::{
     BrowserRefusal, autofill_passkey, autofill_supported, passkeys_supported, stop_autofill, use_passkey,
 };
@@ -72,13 +73,40 @@ fn notice(reason: Option<&str>) -> Option<String> {
 /// The sign-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    // Created here, inside the routes, so that after a failed plain form post it picks up
-    // the error the server put in the URL and the page shows it without JavaScript.
-    let login = ServerAction::<Login>::new();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let notice = move || notice(query.read().get("reason").as_deref());
+    // Read once, by the server: the page is never rendered in the browser.
+    let (next, notice) = use_query_map().with_untracked(|query| {
+        (
+            query.get("next").unwrap_or_default(),
+            notice(query.get("reason").as_deref()),
+        )
+    });
     let signup = Resource::new(|| (), |()| signup_open());
+
+    view! {
+        <Title text="Sign in"/>
+        <section class="card auth-card">
+            <h1>"Sign in"</h1>
+            <p class="lead">"Use your Gatehouse account to continue."</p>
+            {notice.map(|notice| view! { <p class="notice" role="status">{notice}</p> })}
+            <LoginForm next/>
+            <p class="aside"><A href="/forgot-password">"Forgot your password?"</A></p>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    matches!(signup.await, Ok(true)).then(|| view! {
+                        <p class="aside">"New here? " <A href="/signup">"Create an account"</A></p>
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The password form and, once hydrated, the passkey button and autofill; after signing in,
+/// the server's redirect leads to `next`.
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
+    count_when_alive();
+    let login = ServerAction::<Login>::new();
     let pending = login.pending();
     let error = move || {
         login
@@ -90,11 +118,9 @@ pub fn LoginPage() -> impl IntoView {
     // Passkeys: offered once hydrated, when the site has them and the browser can use them.
     let remember = RwSignal::new(false);
     let passkeys = RwSignal::new(false);
-    let passkey = Action::new_unsync(move |picker: &PasskeyPicker| {
-        let next = query
-            .with_untracked(|query| query.get("next"))
-            .filter(|next| !next.is_empty());
-        passkey_sign_in(*picker, remember.get_untracked(), next)
+    let passkey_next = (!next.is_empty()).then(|| next.clone());
+    let passkey = browser_action(move |picker: &PasskeyPicker| {
+        passkey_sign_in(*picker, remember.get_untracked(), passkey_next.clone())
     });
     let passkey_error = move || passkey.value().get().and_then(Result::err).flatten();
     Effect::new(move || {
@@ -110,58 +136,44 @@ pub fn LoginPage() -> impl IntoView {
     on_cleanup(stop_autofill);
 
     view! {
-        <Title text="Sign in"/>
-        <section class="card auth-card">
-            <h1>"Sign in"</h1>
-            <p class="lead">"Use your Gatehouse account to continue."</p>
-            {move || notice().map(|notice| view! { <p class="notice" role="status">{notice}</p> })}
-            <ActionForm action=login attr:class="form" attr:aria-describedby="login-error">
-                <input type="hidden" name="next" value=next/>
-                <div class="field">
-                    <label for="username">"Username"</label>
-                    <input
-                        id="username"
-                        name="username"
-                        type="text"
-                        autocomplete="username webauthn"
-                        autocapitalize="none"
-                        spellcheck="false"
-                        required
-                        autofocus
-                    />
-                </div>
-                <div class="field">
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                </div>
-                <label class="checkbox">
-                    <input type="checkbox" name="remember" value="on" on:change=move |event| remember.set(event_target_checked(&event))/>
-                    "Keep me signed in on this device"
-                </label>
-                <p id="login-error" class="form-error" aria-live="assertive">{error}</p>
-                <button type="submit" class="button wide" disabled=pending aria-busy=move || pending.get().to_string()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+        <ActionForm action=login attr:class="form" attr:aria-describedby="login-error">
+            <input type="hidden" name="next" value=next/>
+            <div class="field">
+                <label for="username">"Username"</label>
+                <input
+                    id="username"
+                    name="username"
+                    type="text"
+                    autocomplete="username webauthn"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    required
+                    autofocus
+                />
+            </div>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+            </div>
+            <label class="checkbox">
+                <input type="checkbox" name="remember" value="on" on:change=move |event| remember.set(event_target_checked(&event))/>
+                "Keep me signed in on this device"
+            </label>
+            <p id="login-error" class="form-error" aria-live="assertive">{error}</p>
+            <button type="submit" class="button wide" disabled=pending aria-busy=move || pending.get().to_string()>
+                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </ActionForm>
+        <Show when=move || passkeys.get()>
+            <div class="passkey-sign-in">
+                <p class="divider">"or"</p>
+                <button type="button" class="button secondary wide" on:click=move |_| {
+                    passkey.dispatch(PasskeyPicker::Dialog);
+                }>
+                    "Sign in with a passkey"
                 </button>
-            </ActionForm>
-            <Show when=move || passkeys.get()>
-                <div class="passkey-sign-in">
-                    <p class="divider">"or"</p>
-                    <button type="button" class="button secondary wide" on:click=move |_| {
-                        passkey.dispatch(PasskeyPicker::Dialog);
-                    }>
-                        "Sign in with a passkey"
-                    </button>
-                    <p class="form-error" aria-live="assertive">{passkey_error}</p>
-                </div>
-            </Show>
-            <p class="aside"><A href="/forgot-password">"Forgot your password?"</A></p>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    matches!(signup.await, Ok(true)).then(|| view! {
-                        <p class="aside">"New here? " <A href="/signup">"Create an account"</A></p>
-                    })
-                })}
-            </Suspense>
-        </section>
+                <p class="form-error" aria-live="assertive">{passkey_error}</p>
+            </div>
+        </Show>
     }
 }

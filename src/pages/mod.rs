@@ -1,11 +1,11 @@
-//! One routed component per file; [`lazy`] wraps the ones the browser loads on demand.
+//! One routed component per file, rendered by the server only; their islands (`#[island]`) are
+//! what the browser runs.
 
 pub mod admin_audit;
 pub mod admin_user;
 pub mod admin_users;
 pub mod dashboard;
 pub mod forgot_password;
-pub mod lazy;
 pub mod login;
 pub mod not_found;
 pub mod password;

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     AuditRecord, RevokeOtherSessions, RevokeSession, SessionSummary, UserSummary, list_sessions,
@@ -11,6 +12,7 @@ use crate::api::{
 };
 use crate::components::change_password::ChangePasswordForm;
 use crate::components::email_address::EmailAddress;
+use crate::components::island::count_when_alive;
 use crate::components::passkeys::Passkeys;
 use crate::components::two_step::TwoStepSignIn;
 use crate::components::with_user::WithUser;
@@ -18,9 +20,13 @@ use crate::components::with_user::WithUser;
 /// The signed-in user's own account.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    // What the page says first, from the address the server was asked for.
+    let notice = use_query_map().read_untracked().get("notice");
+    let just_verified = notice.as_deref() == Some("email_verified");
+    let used_recovery_code = notice.as_deref() == Some("recovery_code_used");
     view! {
         <Title text="Your profile"/>
-        <WithUser page=|user: UserSummary| view! {
+        <WithUser page=move |user: UserSummary| view! {
             <section class="card">
                 <h1>"Your profile"</h1>
                 <dl class="details">
@@ -36,22 +42,24 @@ pub fn ProfilePage() -> impl IntoView {
                     <dd>{user.signed_in_at.clone()}</dd>
                 </dl>
             </section>
-            <EmailAddress user=user.clone()/>
+            <EmailAddress email=user.email.clone() verified=user.email_verified just_verified/>
             <section class="card" aria-labelledby="password-heading">
                 <h2 id="password-heading">"Change your password"</h2>
                 <ChangePasswordForm/>
             </section>
             <Passkeys/>
-            <TwoStepSignIn/>
+            <TwoStepSignIn used_recovery_code/>
             <SessionsList/>
             <RecentActivity/>
         }/>
     }
 }
 
-/// Where the user is signed in, with a way to end any other session.
-#[component]
+/// Where the user is signed in, with a way to end any other session. An island, loaded on
+/// demand.
+#[island(lazy)]
 fn SessionsList() -> impl IntoView {
+    count_when_alive();
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let sessions = Resource::new(

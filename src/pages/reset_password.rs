@@ -9,37 +9,50 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{LinkState, ResetPassword, reset_link_state};
 use crate::components::failure;
+use crate::components::island::count_when_alive;
 use crate::components::link_page::{DeadLink, no_referrer};
 
 /// The reset page.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     no_referrer();
-    let query = use_query_map();
-    let token = move || query.with(|query| query.get("token").unwrap_or_default());
-    let link = Resource::new(token, reset_link_state);
+    // Read once, by the server: the page is never rendered in the browser.
+    let token = use_query_map().read_untracked().get("token").unwrap_or_default();
+    let link = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        reset_link_state,
+    );
     view! {
         <Title text="Choose a new password"/>
         <section class="card auth-card">
             <h1>"Choose a new password"</h1>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match link.await {
-                        Ok(LinkState::Ready { username, .. }) => view! { <ResetForm token=token() username/> }.into_any(),
-                        Ok(state) => view! {
-                            <DeadLink state/>
-                            <p class="aside"><A href="/forgot-password">"Ask for a new link"</A></p>
-                        }.into_any(),
-                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match link.await {
+                            Ok(LinkState::Ready { username, .. }) => view! { <ResetForm token username/> }.into_any(),
+                            Ok(state) => view! {
+                                <DeadLink state/>
+                                <p class="aside"><A href="/forgot-password">"Ask for a new link"</A></p>
+                            }.into_any(),
+                            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </section>
     }
 }
 
-#[component]
+/// The new password for `username`'s account, sent with the link's `token`. An island, loaded on
+/// demand.
+#[island(lazy)]
 fn ResetForm(token: String, username: String) -> impl IntoView {
+    count_when_alive();
     let action = ServerAction::<ResetPassword>::new();
     let pending = action.pending();
     view! {

@@ -10,42 +10,54 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{LinkState, VerifyEmail, email_link_state};
 use crate::components::failure;
+use crate::components::island::count_when_alive;
 use crate::components::link_page::{DeadLink, no_referrer};
 
 /// The address confirmation page.
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     no_referrer();
-    let query = use_query_map();
-    let token = move || query.with(|query| query.get("token").unwrap_or_default());
-    let link = Resource::new(token, email_link_state);
+    // Read once, by the server: the page is never rendered in the browser.
+    let token = use_query_map().read_untracked().get("token").unwrap_or_default();
+    let link = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        email_link_state,
+    );
     view! {
         <Title text="Confirm your e-mail address"/>
         <section class="card auth-card">
             <h1>"Confirm your e-mail address"</h1>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match link.await {
-                        Ok(LinkState::Ready { username, email, signup }) => {
-                            view! { <ConfirmForm token=token() username email signup/> }.into_any()
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match link.await {
+                            Ok(LinkState::Ready { username, email, signup }) => {
+                                view! { <ConfirmForm token username email signup/> }.into_any()
+                            }
+                            Ok(state) => view! {
+                                <DeadLink state/>
+                                <p class="aside">
+                                    "Signed in? Your profile can send a new link. Signing up? "
+                                    <A href="/signup">"Start again"</A>"."
+                                </p>
+                            }.into_any(),
+                            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                         }
-                        Ok(state) => view! {
-                            <DeadLink state/>
-                            <p class="aside">
-                                "Signed in? Your profile can send a new link. Signing up? "
-                                <A href="/signup">"Start again"</A>"."
-                            </p>
-                        }.into_any(),
-                        Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
-                })}
+                    })
+                }}
             </Suspense>
         </section>
     }
 }
 
-#[component]
+/// The confirming button for `email`, sent with the link's `token`. An island, loaded on demand.
+#[island(lazy)]
 fn ConfirmForm(token: String, username: String, email: String, signup: bool) -> impl IntoView {
+    count_when_alive();
     let action = ServerAction::<VerifyEmail>::new();
     let pending = action.pending();
     let lead = if signup {

@@ -29,6 +29,32 @@ async fn an_unknown_path_gets_the_styled_not_found_page_with_status_404() {
     assert!(html.contains("Page not found · Gatehouse</title>"), "{html}");
 }
 
+/// A page is rendered on one worker thread and its answer may be finished, and its islands
+/// dropped, on another. The sign-in form's and the profile's passkey actions were bound to the
+/// thread that made them: dropped elsewhere they panicked, and the browser got an empty answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_with_islands_are_answered_whole_whichever_thread_finishes_them() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let alice = signed_in(&app, "alice").await;
+    let answers = (0..40).map(|round| {
+        // Each address once: a page answered from memory would not be rendered at all.
+        let (browser, path) = if round % 2 == 0 {
+            (&app.client, format!("/login?next=%2Fround{round}"))
+        } else {
+            (&alice, format!("/profile?round={round}"))
+        };
+        let request = browser.get(format!("{}{path}", app.address)).send();
+        async move {
+            let response = request.await.unwrap_or_else(|error| panic!("{path}: {error}"));
+            assert_eq!(response.status(), 200, "{path}");
+            let html = response.text().await.unwrap_or_else(|error| panic!("{path}: {error}"));
+            assert!(html.contains("</html>"), "{path}: cut off: {html}");
+        }
+    });
+    futures::future::join_all(answers).await;
+}
+
 #[tokio::test]
 async fn pages_carry_the_header_and_the_hydration_scripts() {
     let app = spawn_app().await;

@@ -288,6 +288,22 @@ pub fn redirect(location: &str) {
     }
 }
 
+/// Redirects a plain form post (the browser then loads a page that says what happened); a call
+/// from an island is left alone, and the island shows the outcome in place, without a page load.
+/// The two differ as `leptos_axum::redirect` tells them apart: a plain post accepts HTML.
+pub fn redirect_plain_post(location: &str) {
+    let accepts_html = use_context::<Parts>().is_some_and(|request| {
+        request
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    });
+    if accepts_html {
+        redirect(location);
+    }
+}
+
 /// The caller's live sessions; see [`crate::api::list_sessions`].
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
     let state = expect_context::<AppState>();

@@ -14,7 +14,7 @@ use crate::domain::Password;
 use crate::error::{AppError, Problem};
 use crate::server::audit::pages::acting;
 use crate::server::audit::{Acting, Actor, Outcome, record};
-use crate::server::auth::actions::{chosen_password, redirect};
+use crate::server::auth::actions::{chosen_password, redirect, redirect_plain_post};
 use crate::server::auth::refresh;
 use crate::server::errors::internal;
 use crate::server::mail::messages::Template;
@@ -42,8 +42,8 @@ pub async fn request(identifier: String) -> Result<(), AppError> {
             }
         });
     }
-    // A page, not only an answer: without JavaScript the form post lands on the notice too.
-    redirect("/forgot-password?sent=1");
+    // Without JavaScript the form post lands on the notice too; the island shows it in place.
+    redirect_plain_post("/forgot-password?sent=1");
     Ok(())
 }
 

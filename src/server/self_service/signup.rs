@@ -14,7 +14,7 @@ use crate::error::{AppError, Problem};
 use crate::server::admin;
 use crate::server::audit::pages::acting;
 use crate::server::audit::{Acting, Actor, record};
-use crate::server::auth::actions::{chosen_password, redirect};
+use crate::server::auth::actions::{chosen_password, redirect, redirect_plain_post};
 use crate::server::auth::password::PasswordHash;
 use crate::server::errors::internal;
 use crate::server::mail::messages::Template;
@@ -53,8 +53,9 @@ pub async fn request(
             tracing::error!(error = format!("{error:#}"), "a sign-up request failed");
         }
     });
-    // A page, not only an answer: without JavaScript the form post lands on the notice too.
-    redirect("/signup?sent=1");
+    // Without JavaScript the form post lands on the notice too; the island shows it in place,
+    // with the address.
+    redirect_plain_post("/signup?sent=1");
     Ok(address)
 }
 
