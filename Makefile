@@ -65,6 +65,8 @@ tools: node_modules/.installed
 		|| { $(call timed,install cargo-leptos $(CARGO_LEPTOS_VERSION) (about 20 minutes on 2 cores),cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked); }
 	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] \
 		|| { $(call timed,install wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes),cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force); }
+	@command -v zopfli >/dev/null \
+		|| { $(call timed,install zopfli (the Debian package),export DEBIAN_FRONTEND=noninteractive; $(SUDO) apt-get install -y zopfli || { $(SUDO) apt-get update && $(SUDO) apt-get install -y zopfli; }); }
 
 node_modules/.installed: package.json package-lock.json
 	@$(call timed,npm packages for the build (wasm-opt),npm ci --no-audit --no-fund)
@@ -93,14 +95,16 @@ smtp-sink: test-tools
 # about a third on the wire); the server sends the one the browser accepts. --split cuts the
 # islands marked `#[island(lazy)]` out of the bundle, each loaded by the first page that shows it
 # (required: without it the bundle does not link).
-# cargo-leptos writes its gzip copies at a fast, low level (the wasm bundle: 368 KB); browsers that
-# do not take brotli (Chrome over plain http://, for one) get the `gzip -9` copies instead (314 KB).
+# cargo-leptos writes its gzip copies at a fast, low level; browsers that do not take brotli
+# (Chrome over plain http://, for one) get zopfli's instead, the same gzip format 4 % smaller than
+# `gzip -9`'s (the sign-in page's wasm: 185,170 bytes against 193,577 and cargo-leptos' 226,469).
+# Both cores, a few files a process: about 15 s.
 build:
 	@$(call timed,cargo leptos build --release --precompress --split,cargo leptos build --release --precompress --split)
-	@find target/site -name '*.gz' -print0 | while IFS= read -r -d '' packed; do \
+	@find target/site -name '*.gz' -print0 | xargs -0 -r -n 8 -P "$$(nproc)" sh -c 'for packed; do \
 		plain="$${packed%.gz}"; [ -f "$$plain" ] || continue; \
-		gzip -9 -n -c "$$plain" > "$$packed.new" && mv "$$packed.new" "$$packed" || exit 1; \
-	done
+		zopfli -c "$$plain" > "$$packed.new" && mv "$$packed.new" "$$packed" || exit 1; \
+	done' zopfli-all
 
 # cargo-nextest runs every test in a process of its own, in parallel, and times each one:
 # scripts/cargo-test.sh prints the ten slowest after each run.

@@ -106,15 +106,17 @@ echo "==> bench: targets (ratios of requests per second, Gatehouse over the ceil
   below "login flood: server peak RSS" "$((peak_kb / 1024))" 128 MB
   # What the sign-in page makes a browser download: the shared wasm, its JavaScript and the loader
   # of the islands split out of it (`#[island(lazy)]`); another page adds its islands' chunks.
+  # In kB of 1,000 bytes, the stricter reading of the target.
+  kilobytes() { awk -v bytes="$1" 'BEGIN { printf "%.1f", bytes / 1000 }'; }
   for encoding in br gz; do
     bytes=$(( $(size "$pkg/gatehouse.wasm.$encoding") + $(size "$pkg/gatehouse.js.$encoding") \
       + $(size "$pkg/__wasm_split.______________________.js.$encoding") ))
-    met=no; [ "$bytes" -gt 0 ] && [ "$bytes" -le 204800 ] && met=yes
-    printf 'browser bundle, sign-in page: wasm + js (%s)\t%s KB\t<= 200 KB\t%s\n' "$encoding" "$((bytes / 1024))" "$met"
+    met=no; [ "$bytes" -gt 0 ] && [ "$bytes" -le 200000 ] && met=yes
+    printf 'browser bundle, sign-in page: wasm + js (%s)\t%s kB\t<= 200 kB\t%s\n' "$encoding" "$(kilobytes "$bytes")" "$met"
   done
   largest=$(ls -S "$pkg"/split_*.wasm.br 2>/dev/null | head -n 1)
   if [ -n "$largest" ]; then
-    printf 'largest page loaded on demand (br): %s\t%s KB\t\t\n' \
-      "$(basename "$largest" .wasm.br | sed -E 's/^split___(.*)_view_[0-9]+$/\1/')" "$(( $(size "$largest") / 1024 ))"
+    printf 'largest island loaded on demand (br): %s\t%s kB\t\t\n' \
+      "$(basename "$largest" .wasm.br | sed -E 's/^split_(.*)_loader_[0-9]+$/\1/')" "$(kilobytes "$(size "$largest")")"
   fi
 } | column -t -s $'\t'
