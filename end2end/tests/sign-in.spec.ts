@@ -100,6 +100,31 @@ test('a sign-in sent before the page\'s code has loaded lands on the page it was
   await expect(page.getByText(user.username, { exact: true })).toBeVisible();
 });
 
+test('a wrong password sent before the page\'s code has loaded comes back with the error, which stays once the form is alive', async ({ page }) => {
+  const errors = watchForErrors(page);
+  const user = createUser();
+  // The bundle arrives only when released (a slow network): the form posts as a plain form.
+  let released = false;
+  const heldRequests: Array<() => void> = [];
+  await page.route('**/*.wasm', async (route) => {
+    if (!released) await new Promise<void>((release) => heldRequests.push(release));
+    // The page that asked may be gone by now: nothing left to answer.
+    await route.continue().catch(() => {});
+  });
+  const login = new LoginPage(page);
+  await login.goto();
+
+  await login.signIn(user, 'not the password');
+
+  // The plain post's answer: the form again, with the error the server put in the address.
+  await expect(login.error()).toHaveText('Incorrect username or password.');
+  released = true;
+  heldRequests.forEach((release) => release());
+  await login.waitUntilHydrated();
+  await expect(login.error()).toHaveText('Incorrect username or password.');
+  expect(errors).toEqual([]);
+});
+
 test.describe('with JavaScript disabled', () => {
   test.use({ javaScriptEnabled: false });
 
