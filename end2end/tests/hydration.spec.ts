@@ -3,6 +3,7 @@
 // sign-in page load their code on demand.
 import { expect, test, type Page } from '@playwright/test';
 import { DashboardPage, LoginPage, NotFoundPage, isSameDocument, markDocument, signInAs, waitForIslands, watchForErrors } from './fixtures/pages';
+import { holdBack } from './fixtures/network';
 import { createAdmin } from './fixtures/users';
 
 test('the not-found page is served with 404 and hydrates', async ({ page }) => {
@@ -110,15 +111,7 @@ test('the sign-in page loads no island code beyond the bundle; a page with a laz
 // downloading on a slow connection. The form must still work: it goes as the plain form post it
 // is without JavaScript, and the server's answer says what happened.
 test('a form sent before its island\'s code has arrived still works, as a plain post', async ({ page }) => {
-  const heldRequests: Array<() => void> = [];
-  await page.route(
-    (url) => isIslandChunk(url.href),
-    async (route) => {
-      await new Promise<void>((release) => heldRequests.push(release));
-      // The page that asked may be gone by now: nothing left to answer.
-      await route.continue().catch(() => {});
-    },
-  );
+  const release = await holdBack(page, (url) => isIslandChunk(url.href));
 
   await page.goto('/forgot-password');
   await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
@@ -127,7 +120,7 @@ test('a form sent before its island\'s code has arrived still works, as a plain 
 
   expect(await isSameDocument(page), 'a page load: the plain post').toBe(false);
   await expect(page).toHaveURL('/forgot-password?sent=1');
-  heldRequests.forEach((release) => release());
+  release();
 });
 
 async function askForAResetLink(page: Page) {

@@ -1,6 +1,7 @@
 // Signing in through the reactive login form.
 import { expect, test } from '@playwright/test';
 import { DashboardPage, Header, LoginPage, isSameDocument, markDocument, signInAs, watchForErrors } from './fixtures/pages';
+import { holdBack } from './fixtures/network';
 import { createUser } from './fixtures/users';
 
 test('a person signs in and reaches the dashboard, greeted by name', async ({ page }) => {
@@ -40,12 +41,7 @@ test('the button shows that sign-in is under way and cannot be pressed twice', a
   const login = new LoginPage(page);
   await login.goto();
   await login.waitUntilHydrated();
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/api/login', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdBack(page, '**/api/login');
 
   await login.signIn(user);
 
@@ -84,12 +80,7 @@ test('a sign-in sent before the page\'s code has loaded lands on the page it was
   const user = createUser();
   // The bundle arrives only after the click (a slow network): the form posts as a plain form,
   // and the code then loads, and hydrates, while that post is under way.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/*.wasm', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdBack(page, '**/*.wasm');
   const login = new LoginPage(page);
   await login.goto('/profile');
 
@@ -104,13 +95,7 @@ test('a wrong password sent before the page\'s code has loaded comes back with t
   const errors = watchForErrors(page);
   const user = createUser();
   // The bundle arrives only when released (a slow network): the form posts as a plain form.
-  let released = false;
-  const heldRequests: Array<() => void> = [];
-  await page.route('**/*.wasm', async (route) => {
-    if (!released) await new Promise<void>((release) => heldRequests.push(release));
-    // The page that asked may be gone by now: nothing left to answer.
-    await route.continue().catch(() => {});
-  });
+  const release = await holdBack(page, '**/*.wasm');
   const login = new LoginPage(page);
   await login.goto();
 
@@ -118,8 +103,7 @@ test('a wrong password sent before the page\'s code has loaded comes back with t
 
   // The plain post's answer: the form again, with the error the server put in the address.
   await expect(login.error()).toHaveText('Incorrect username or password.');
-  released = true;
-  heldRequests.forEach((release) => release());
+  release();
   await login.waitUntilHydrated();
   await expect(login.error()).toHaveText('Incorrect username or password.');
   expect(errors).toEqual([]);
