@@ -23,32 +23,31 @@ pub fn TwoStepSignIn(used_recovery_code: bool) -> impl IntoView {
     let confirm = ServerAction::<ConfirmTwoStep>::new();
     let renew = ServerAction::<NewRecoveryCodes>::new();
     let turn_off = ServerAction::<TurnOffTwoStep>::new();
-    let status = Resource::new(
-        move || {
-            (
-                confirm.version().get(),
-                turn_off.version().get(),
-                renew.version().get(),
-            )
-        },
-        |_| two_step_status(),
-    );
+    // The status is read again only once a change took effect. A refused code or password
+    // changes nothing, and reading it again would draw the form anew, emptying the field the
+    // person is already typing the next code into.
+    let changes = RwSignal::new(0_u32);
+    let changed = move || changes.update(|count| *count += 1);
+    let status = Resource::new(move || changes.get(), |_| two_step_status());
     // The codes just made, shown until the page is left: they are never shown again.
     let fresh_codes = RwSignal::new(None::<Vec<String>>);
     Effect::new(move || {
         if let Some(Ok(codes)) = confirm.value().get() {
             fresh_codes.set(Some(codes));
+            changed();
         }
     });
     Effect::new(move || {
         if let Some(Ok(codes)) = renew.value().get() {
             fresh_codes.set(Some(codes));
+            changed();
         }
     });
     Effect::new(move || {
         if matches!(turn_off.value().get(), Some(Ok(()))) {
             fresh_codes.set(None);
             begin.value().set(None);
+            changed();
         }
     });
 
