@@ -3,7 +3,7 @@
 // sign-in page load their code on demand.
 import { expect, test, type Page } from '@playwright/test';
 import { DashboardPage, LoginPage, NotFoundPage, isSameDocument, markDocument, signInAs, waitForIslands, watchForErrors } from './fixtures/pages';
-import { holdBack } from './fixtures/network';
+import { holdBack, watchRequests } from './fixtures/network';
 import { createAdmin } from './fixtures/users';
 
 test('the not-found page is served with 404 and hydrates', async ({ page }) => {
@@ -75,21 +75,13 @@ async function openAndWaitForIslands(page: Page, path: string, heading: string) 
 }
 
 /** The WebAssembly chunks other than the bundle a page fetches: the code of its lazy islands. */
-function islandChunks(page: Page): string[] {
-  const chunks: string[] = [];
-  page.on('request', (request) => {
-    if (isIslandChunk(request.url())) chunks.push(request.url());
-  });
-  return chunks;
-}
-
 function isIslandChunk(url: string): boolean {
   return url.endsWith('.wasm') && !url.endsWith('/gatehouse.wasm');
 }
 
 test('the sign-in page loads no island code beyond the bundle; a page with a lazy island loads its code and works in place', async ({ page }) => {
   const errors = watchForErrors(page);
-  const chunks = islandChunks(page);
+  const chunks = watchRequests(page, isIslandChunk);
   const login = new LoginPage(page);
   await login.goto();
   await login.waitUntilHydrated();

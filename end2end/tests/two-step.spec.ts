@@ -3,6 +3,7 @@
 // code, then with a recovery code.
 import { expect, test } from '@playwright/test';
 import { DashboardPage, Header, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
+import { watchRequests } from './fixtures/network';
 import { totp } from './fixtures/totp';
 import { PASSWORD, createUser } from './fixtures/users';
 
@@ -21,10 +22,7 @@ test('a person turns on two-step sign-in, then signs in with a code and with a r
 
   // A refused code changes nothing, so the section is not read again: that would draw the form
   // anew and empty the field while the next code is typed (seen once as a right code "refused").
-  const statusReads: string[] = [];
-  page.on('request', (request) => {
-    if (request.url().includes('/api/two_step_status')) statusReads.push(request.url());
-  });
+  const statusReads = watchRequests(page, (url) => url.includes('/api/two_step_status'));
   await section.getByLabel('Enter the 6-digit code the app shows').fill('000000' === totp(secret) ? '000001' : '000000');
   await section.getByRole('button', { name: 'Turn on', exact: true }).click();
   await expect(section.getByText('That code is not right')).toBeVisible();
