@@ -1,19 +1,18 @@
 //! Where a request comes from: the client's address (the one place that decides it, for
 //! throttling, the sessions list and the logs) and its browser.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Request};
 use axum::http::{Extensions, HeaderMap, header};
 use ipnet::IpNet;
 
-use crate::server::state::AppState;
 use crate::server::store::SessionOrigin;
 
 /// Longest User-Agent kept; the rest says nothing the list would show.
 const MAX_USER_AGENT: usize = 512;
 
-/// The address of the client that sent a request, as [`record_client_address`] decided it.
+/// The address of the client that sent a request, as [`client_address`] decided it (once per
+/// request, by `edge::Edge`, which stores it in the request's extensions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub IpAddr);
 
@@ -44,18 +43,6 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> I
         }
     }
     client
-}
-
-/// Decides the client's address once per request, stores it for the handlers and adds it to
-/// the request's log span. A plain request map in the layers (`ServiceBuilder::map_request`):
-/// it has nothing to do with the response, so it costs no boxed future.
-pub fn record_client_address(state: &AppState, mut request: Request) -> Request {
-    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        let client = client_address(peer.ip(), request.headers(), &state.settings.trusted_proxies);
-        tracing::Span::current().record("client", tracing::field::display(client));
-        request.extensions_mut().insert(ClientAddress(client));
-    }
-    request
 }
 
 /// The origin of a new session from its request's headers and client address.

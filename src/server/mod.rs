@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod database_cli;
 pub mod demo;
+pub mod edge;
 pub mod errors;
 pub mod files;
 pub mod health;

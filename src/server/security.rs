@@ -1,9 +1,9 @@
 //! Protections every response and every state-changing request gets: security headers, the
-//! content security policy, the same-origin check on form posts and server functions, and the
-//! limits on bodies and time.
+//! content security policy, and the same-origin check on form posts and server functions.
+//! The limits on headers, bodies and time are `edge`'s.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::use_context;
@@ -49,10 +49,9 @@ pub fn nonce_in_page_policy(policy: &HeaderValue) -> Option<&str> {
 }
 
 /// The headers every response carries, pages, API, files and errors alike (`https`: the site
-/// is served over https, so browsers are told to keep to it). A plain response map in the
-/// layers (`ServiceBuilder::map_response`), which costs no boxed future.
-pub fn add_security_headers(https: bool, mut response: Response) -> Response {
-    let headers = response.headers_mut();
+/// is served over https, so browsers are told to keep to it). Added by `edge::Edge`, which
+/// every response passes through.
+pub fn add_security_headers(https: bool, headers: &mut HeaderMap) {
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -74,7 +73,6 @@ pub fn add_security_headers(https: bool, mut response: Response) -> Response {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
 }
 
 /// How an `Origin` header names an opaque origin.
@@ -170,29 +168,6 @@ pub async fn form_posts_only(request: Request, next: Next) -> Response {
             (header::CACHE_CONTROL, "no-store"),
         ],
         "Send this request as a form (Content-Type: application/x-www-form-urlencoded).",
-    )
-        .into_response()
-}
-
-/// Most bytes of request headers (names and values) accepted: nginx's default buffers hold
-/// 32 KB, browsers send well under 8 KB.
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-
-/// Middleware: a request whose headers (a pile of cookies, say) exceed [`MAX_HEADER_BYTES`]
-/// is answered 431 before any of them is parsed.
-pub async fn bounded_headers(request: Request, next: Next) -> Response {
-    let size: usize = request
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    if size <= MAX_HEADER_BYTES {
-        return next.run(request).await;
-    }
-    (
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        [(header::CACHE_CONTROL, "no-store")],
-        "This request's headers are too large. Clear this site's cookies and try again.",
     )
         .into_response()
 }

@@ -1,29 +1,20 @@
 //! Start-up: from [`Settings`] to a bound listener and the router. `main` and the integration
 //! tests build the application the same way (tests pass port 0).
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::body::{Body, Bytes, HttpBody};
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
-use axum::response::{IntoResponse, Response};
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{delete, get, post};
-use axum::{Router, ServiceExt};
 use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::get_configuration;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
-use tower::{Service, ServiceBuilder};
+use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
 use crate::server::auth::access::guard;
@@ -33,22 +24,19 @@ use crate::server::auth::jwt::AccessTokens;
 use crate::server::auth::password::Passwords;
 use crate::server::auth::signing_key::SigningKey;
 use crate::server::bundle::BrowserBundle;
-use crate::server::client::record_client_address;
 use crate::server::clock::Clock;
 use crate::server::config::{PublicUrl, Settings, TlsFiles};
+use crate::server::edge::{Edge, REQUEST_TIMEOUT};
 use crate::server::errors::server_function_errors;
 use crate::server::files::create_private_dir;
 use crate::server::mail::Mailer;
 use crate::server::metrics::{self, Metrics};
 use crate::server::page_cache::{RenderedPages, kept_pages};
 use crate::server::passkeys::RelyingParty;
-use crate::server::security::{add_security_headers, bounded_headers, form_posts_only, same_origin_only};
+use crate::server::security::{form_posts_only, same_origin_only};
 use crate::server::state::{AppState, Shared};
 use crate::server::store::Store;
-use crate::server::telemetry::RequestIds;
 use crate::server::{admin, demo, health, oauth, setup};
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A built application: listening, not yet serving.
 pub struct Application {
@@ -201,7 +189,7 @@ impl Application {
         match self.tls {
             None => axum::serve(
                 self.listener,
-                every_request(&self.state, self.router).into_make_service_with_connect_info::<SocketAddr>(),
+                Edge::new(&self.state, self.router).for_each_connection(),
             )
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -220,10 +208,7 @@ impl Application {
                 axum_server::from_tcp_rustls(listener, tls)
                     .context("Failed to start the TLS server")?
                     .handle(handle)
-                    .serve(
-                        every_request(&self.state, self.router)
-                            .into_make_service_with_connect_info::<SocketAddr>(),
-                    )
+                    .serve(Edge::new(&self.state, self.router).for_each_connection())
                     .await
                     .context("The server stopped with an error")?;
             }
@@ -266,7 +251,7 @@ async fn load_tls(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
 
 /// The routes: health, the Leptos pages and server functions, static files and a 404 page,
 /// the site's behind the layers that identify the caller and guard the pages. What every
-/// request passes through, routed or not, is [`every_request`]'s.
+/// request passes through, routed or not, is [`Edge`]'s.
 fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
     let routes = generate_route_list(App);
     let openapi = oauth::openapi::OpenApiDocument::build()?;
@@ -331,103 +316,6 @@ fn router(state: AppState, bundle: &BrowserBundle) -> anyhow::Result<Router> {
         router = router.layer(from_fn_with_state(metrics.clone(), metrics::record_request));
     }
     Ok(router.with_state(state))
-}
-
-/// What every request passes through, whatever its route: its id and log span, the client's
-/// address, the security headers, the size, time and panic limits, and `no-store`.
-///
-/// The layers wrap the router as one service rather than going in by `Router::layer`, which
-/// wraps every route in them once more, so that each request cloned and boxed the whole stack
-/// for its route (callgrind: 3 % of the instructions `/openapi.json` costs the server).
-/// Generic in the body, so that the plain and the TLS server (whose bodies differ) share it.
-fn every_request<B>(
-    state: &AppState,
-    router: Router,
-) -> impl Service<Request<B>, Response = Response, Error = Infallible, Future: Send> + Clone + Send + Sync + 'static
-where
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    let request_id = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::default()))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|id| id.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!(
-                "request",
-                method = %request.method(),
-                path = request.uri().path(),
-                request_id = id,
-                client = tracing::field::Empty
-            )
-        }))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID));
-    ServiceBuilder::new()
-        .map_request(|request: Request<B>| request.map(Body::new))
-        // The trace layer wraps the body in its own type; the server takes axum's.
-        .map_response(IntoResponse::into_response)
-        .layer(request_id)
-        .map_request({
-            let state = state.clone();
-            move |request| record_client_address(&state, request)
-        })
-        .map_response({
-            let https = state.public_url.is_https();
-            move |response| add_security_headers(https, response)
-        })
-        .layer(from_fn(bounded_headers))
-        // A panic in a handler becomes a clean 500, not a dropped connection.
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        // The limit wraps both bodies in its own types; the other layers take axum's.
-        .map_response(Response::into_response)
-        // Forms and token requests are small: anything bigger is refused (413) before
-        // any parsing or hashing.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .map_request(|request: Request<_>| request.map(Body::new))
-        .layer(from_fn(no_store_by_default))
-        .service(router)
-}
-
-/// Largest request body accepted.
-const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Longest a request may take before it is answered 408.
-const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CACHE_CONTROL, "no-store")],
-        "Something went wrong on our side. Please try again.",
-    )
-        .into_response()
-}
-
-/// Every response is personal until shown otherwise: pages, server functions, the API and
-/// the token endpoint carry tokens or someone's data, so no cache may keep them
-/// (`Cache-Control: no-store`). Only what is the same for everyone may be cached: the static
-/// files and the OpenAPI document, unless a cookie is set with them.
-async fn no_store_by_default(request: Request<axum::body::Body>, next: Next) -> Response {
-    let public = is_public_resource(request.uri().path());
-    let mut response = next.run(request).await;
-    if !public || response.headers().contains_key(header::SET_COOKIE) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
-}
-
-/// The same for every visitor, signed in or not.
-fn is_public_resource(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico" || path == "/openapi.json"
 }
 
 /// Wakes up every few seconds and does nothing, so that tokio's timer wheel always holds a

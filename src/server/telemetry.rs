@@ -11,8 +11,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::http::{HeaderValue, Request};
-use tower_http::request_id::{MakeRequestId, RequestId};
+use axum::http::HeaderValue;
 use tracing_subscriber::EnvFilter;
 
 use crate::server::config::LogFormat;
@@ -46,23 +45,23 @@ pub fn init(serving: bool, format: LogFormat) {
 #[derive(Clone, Default)]
 pub struct RequestIds {
     key: RandomState,
-    next: Arc<AtomicU64>,
+    counter: Arc<AtomicU64>,
 }
 
 impl RequestIds {
     fn make(&self) -> uuid::Uuid {
-        let count = self.next.fetch_add(1, Ordering::Relaxed);
+        let count = self.counter.fetch_add(1, Ordering::Relaxed);
         let high = u128::from(self.key.hash_one((count, 0u8)));
         let low = u128::from(self.key.hash_one((count, 1u8)));
         uuid::Builder::from_random_bytes((high << 64 | low).to_be_bytes()).into_uuid()
     }
-}
 
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+    /// A new id, as the `x-request-id` header carries it.
+    pub fn next(&self) -> HeaderValue {
         let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let id = self.make().hyphenated().encode_lower(&mut text);
-        HeaderValue::from_str(id).ok().map(RequestId::new)
+        // Cannot fail: a hyphenated UUID is hex digits and hyphens.
+        HeaderValue::from_str(id).expect("a hyphenated UUID is a valid header value")
     }
 }
 
