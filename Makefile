@@ -117,9 +117,10 @@ cargo-test: postgres smtp-sink
 # The browser tests start the release server on a free port with a throw-away data directory.
 e2e: smtp-sink
 	@data_dir=$$(mktemp -d); trap 'rm -rf "$$data_dir"' EXIT; \
-	port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
-	echo "Browser tests: release server on 127.0.0.1:$$port, data in $$data_dir"; \
-	$(call timed,Playwright against the release server,cd end2end && E2E_PORT=$$port E2E_DATA_DIR=$$data_dir E2E_SMTP='$(SMTP_SINK)' E2E_MAILBOX=$(SMTP_SINK_API) npx playwright test)
+	ports=$$(python3 -c 'import socket; s = [socket.socket() for _ in range(2)]; [x.bind(("127.0.0.1", 0)) for x in s]; print(*[x.getsockname()[1] for x in s])'); \
+	port=$${ports% *}; clock_port=$${ports#* }; \
+	echo "Browser tests: release server on 127.0.0.1:$$port (and one whose clock the tests move on $$clock_port), data in $$data_dir"; \
+	$(call timed,Playwright against the release server,cd end2end && E2E_PORT=$$port E2E_CLOCK_PORT=$$clock_port E2E_DATA_DIR=$$data_dir E2E_SMTP='$(SMTP_SINK)' E2E_MAILBOX=$(SMTP_SINK_API) npx playwright test)
 
 # schemathesis against /openapi.json on the release server: no input may earn a 5xx.
 api-fuzz:

@@ -1,6 +1,7 @@
 // Playwright drives Debian's chromium (never a downloaded browser) against a release server that
 // this config starts on the port and data directory the Makefile chose.
 import { defineConfig } from '@playwright/test';
+import { clockServer } from './tests/fixtures/clock';
 
 const port = process.env.E2E_PORT ?? '3000';
 const dataDir = process.env.E2E_DATA_DIR;
@@ -40,16 +41,28 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    // Access tokens of 3 s (about 8 s with the validation leeway): sessions must carry on by
-    // silent refresh throughout the suite, not only in the spec written for it.
-    // Sign-up is open, so that its flow can be tried.
-    command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s --allow-signup --smtp-url '${smtp}' --public-url ${baseURL}`,
-    cwd: '..',
-    url: `http://127.0.0.1:${port}/healthz`,
-    timeout: 30_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      // Access tokens of 3 s (about 8 s with the validation leeway): sessions must carry on by
+      // silent refresh throughout the suite, not only in the spec written for it.
+      // Sign-up is open, so that its flow can be tried.
+      command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s --allow-signup --smtp-url '${smtp}' --public-url ${baseURL}`,
+      cwd: '..',
+      url: `http://127.0.0.1:${port}/healthz`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      // The server whose time tests move (fixtures/clock.ts), with the same short tokens.
+      command: `./target/release/gatehouse serve --addr 127.0.0.1:${clockServer.port} --data-dir ${clockServer.dataDir} --access-ttl 3s --clock-file ${clockServer.clockFile} --public-url ${clockServer.baseURL}`,
+      cwd: '..',
+      url: `http://127.0.0.1:${clockServer.port}/healthz`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -211,6 +211,12 @@ pub struct ServeArgs {
     /// missing. Only allowed on a loopback address.
     #[arg(long, env = "GATEHOUSE_DEMO")]
     pub demo: bool,
+
+    /// For the browser tests only: the server's time is the system time plus the seconds
+    /// written in this file, so that a test lets an hour pass without waiting for it. Only
+    /// allowed on a loopback address; hidden from --help.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub clock_file: Option<PathBuf>,
 }
 
 /// Where the data lives: shared by `serve` and the `user` commands so both can use one store.
@@ -334,7 +340,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Anyone may create an account at `/signup`.
     pub allow_signup: bool,
-    /// Not a flag: the system clock, except in tests, which move a manual one.
+    /// The system clock, except in tests: a manual one in the Rust tests, the hidden
+    /// `--clock-file` in the browser tests.
     pub clock: Clock,
 }
 
@@ -501,7 +508,7 @@ impl Settings {
                 ..MailSettings::to_log()
             },
             allow_signup: args.allow_signup,
-            clock: Clock::system(),
+            clock: args.clock_file.map_or_else(Clock::system, Clock::offset_by_file),
         }
     }
 }
@@ -783,9 +790,11 @@ mod tests {
         use clap::CommandFactory;
         let command = Cli::command();
         let serve = command.find_subcommand("serve").unwrap();
+        // Hidden flags are the tests' (`--clock-file`): no variable left in an environment may
+        // turn one on.
         for arg in serve
             .get_arguments()
-            .filter(|arg| arg.get_long().is_some_and(|long| long != "help"))
+            .filter(|arg| arg.get_long().is_some_and(|long| long != "help") && !arg.is_hide_set())
         {
             let long = arg.get_long().unwrap();
             let twin = format!("GATEHOUSE_{}", long.to_uppercase().replace('-', "_"));

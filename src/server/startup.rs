@@ -62,6 +62,7 @@ impl Application {
         if settings.demo {
             demo::check_address(settings.addr)?;
         }
+        settings.clock.check_address(settings.addr)?;
         let listener = bind(settings.addr, "--addr").await?;
         let metrics_listener = match settings.metrics_addr {
             Some(addr) => Some(bind(addr, "--metrics-addr").await?),
