@@ -3,6 +3,7 @@
 // sign out, sign in with it and no username, then remove it.
 import { expect, test, type Page } from '@playwright/test';
 import { DashboardPage, Header, LoginPage, signInAs, waitForIslands } from './fixtures/pages';
+import { watchRequests } from './fixtures/network';
 import { createUser } from './fixtures/users';
 
 /** A platform authenticator that keeps discoverable credentials and verifies its user (as a
@@ -67,6 +68,14 @@ test('a person adds a passkey, signs in with it without a username, and removes 
   await expect(passkeys.getByText(/last used/)).toBeVisible();
   await waitForIslands(page);
   await section.getByText('Rename laptop').click();
+  // A refused name (blank is none) leaves the form as it was, open with what was typed, and
+  // does not read the list again (which drew it anew, closing the form).
+  const listReads = watchRequests(page, (url) => url.includes('/api/list_passkeys'));
+  await section.getByLabel('New name').fill('   ');
+  await section.getByRole('button', { name: 'Save name' }).click();
+  await expect(section.getByText("A passkey's name is 1 to 60 characters on one line")).toBeVisible();
+  await expect(section.getByLabel('New name')).toHaveValue('   ');
+  expect(listReads).toEqual([]);
   await section.getByLabel('New name').fill('work laptop');
   await section.getByRole('button', { name: 'Save name' }).click();
   await expect(passkeys.getByText('work laptop', { exact: true })).toBeVisible();

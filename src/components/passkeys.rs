@@ -31,16 +31,22 @@ pub fn Passkeys() -> impl IntoView {
     let add = browser_action(|name: &String| add_passkey(name.clone()));
     let rename = ServerAction::<RenamePasskey>::new();
     let remove = ServerAction::<RemovePasskey>::new();
-    let passkeys = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                rename.version().get(),
-                remove.version().get(),
-            )
-        },
-        |_| list_passkeys(),
-    );
+    // The list is read again only once a change took effect. A refused name changes nothing,
+    // and reading the list again would draw it anew, closing the rename form the person is
+    // correcting and putting the old name back in its field.
+    let changes = RwSignal::new(0_u32);
+    let changed = move || changes.update(|count| *count += 1);
+    let passkeys = Resource::new(move || changes.get(), |_| list_passkeys());
+    Effect::new(move || {
+        if matches!(rename.value().get(), Some(Ok(()))) {
+            changed();
+        }
+    });
+    Effect::new(move || {
+        if matches!(remove.value().get(), Some(Ok(()))) {
+            changed();
+        }
+    });
     let offered = Resource::new(|| (), |()| passkeys_offered());
     // Known only in the browser, once hydrated.
     let supported = RwSignal::new(None::<bool>);
@@ -50,6 +56,7 @@ pub fn Passkeys() -> impl IntoView {
     Effect::new(move || {
         if matches!(add.value().get(), Some(Ok(()))) {
             name.set(String::new());
+            changed();
         }
     });
 
