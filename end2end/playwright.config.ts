@@ -41,28 +41,25 @@ export default defineConfig({
       ],
     },
   },
+  // Access tokens of 3 s (about 8 s with the validation leeway) on both servers: sessions must
+  // carry on by silent refresh throughout the suite, not only in the spec written for it.
   webServer: [
-    {
-      // Access tokens of 3 s (about 8 s with the validation leeway): sessions must carry on by
-      // silent refresh throughout the suite, not only in the spec written for it.
-      // Sign-up is open, so that its flow can be tried.
-      command: `./target/release/gatehouse serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --access-ttl 3s --allow-signup --smtp-url '${smtp}' --public-url ${baseURL}`,
-      cwd: '..',
-      url: `http://127.0.0.1:${port}/healthz`,
-      timeout: 30_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
-    {
-      // The server whose time tests move (fixtures/clock.ts), with the same short tokens.
-      command: `./target/release/gatehouse serve --addr 127.0.0.1:${clockServer.port} --data-dir ${clockServer.dataDir} --access-ttl 3s --clock-file ${clockServer.clockFile} --public-url ${clockServer.baseURL}`,
-      cwd: '..',
-      url: `http://127.0.0.1:${clockServer.port}/healthz`,
-      timeout: 30_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
+    // The shared server. Sign-up is open, so that its flow can be tried.
+    releaseServer(port, `--data-dir ${dataDir} --allow-signup --smtp-url '${smtp}'`),
+    // The server whose time tests move (fixtures/clock.ts).
+    releaseServer(clockServer.port, `--data-dir ${clockServer.dataDir} --clock-file ${clockServer.clockFile}`),
   ],
 });
+
+/** The release server on `serverPort` (reached as `localhost`, see `baseURL`), with `flags`. */
+function releaseServer(serverPort: string, flags: string) {
+  return {
+    command: `./target/release/gatehouse serve --addr 127.0.0.1:${serverPort} --access-ttl 3s --public-url http://localhost:${serverPort} ${flags}`,
+    cwd: '..',
+    url: `http://127.0.0.1:${serverPort}/healthz`,
+    timeout: 30_000,
+    reuseExistingServer: false,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+  };
+}
